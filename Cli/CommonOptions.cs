@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Dmp.Daemon;
+using Dmp.Storage;
+
+namespace Dmp.Cli;
+
+/// <summary>Options and arguments shared by several commands, defined once.</summary>
+internal static class CommonOptions
+{
+    public const long DefaultSize = 1L << 30;
+
+    public static Option<string> RunDirectory { get; } = new("--run-dir")
+    {
+        Description = "Where the daemon keeps its files and mounts the stat tree",
+        HelpName = "DIR",
+        Recursive = true,
+        DefaultValueFactory = _ => Daemon.RunDirectory.DefaultPath,
+    };
+
+    public static Option<long?> Size { get; } = new("--size")
+    {
+        Description = "Size of memory and zero backings (default 1G); K, M, G, T suffixes",
+        HelpName = "SIZE",
+        CustomParser = result =>
+        {
+            long? size = SizeParser.TryParse(result.Tokens[0].Value, out string error);
+            if (size is null)
+            {
+                result.AddError(error);
+            }
+
+            return size;
+        },
+    };
+
+    public static Argument<BackingSpec[]> Backings { get; } = new("BACKING")
+    {
+        Description = "memory (default), zero, or a file or block device; one nbd device each",
+        Arity = ArgumentArity.ZeroOrMore,
+        CustomParser = result =>
+        {
+            var backings = new List<BackingSpec>();
+            foreach (var token in result.Tokens)
+            {
+                try
+                {
+                    backings.Add(BackingSpec.Parse(token.Value));
+                }
+                catch (FormatException exception)
+                {
+                    result.AddError(exception.Message);
+                }
+            }
+
+            return [.. backings];
+        },
+    };
+
+    public static RunDirectory RunDirectoryOf(ParseResult result) => new(result.GetValue(RunDirectory)!);
+
+    /// <summary>The checked daemon options of a load (or daemon) command line.</summary>
+    public static DaemonOptions DaemonOptionsOf(ParseResult result)
+    {
+        BackingSpec[] backings = result.GetValue(Backings) is { Length: > 0 } given ? given : [BackingSpec.Memory];
+        long? size = result.GetValue(Size);
+        if (size is not null && !backings.Any(backing => backing.IsSized))
+        {
+            throw new CommandException("--size applies only to memory and zero backings");
+        }
+
+        string? repeated = backings.Where(backing => backing.Kind == BackingKind.File)
+            .GroupBy(backing => backing.Path).FirstOrDefault(group => group.Count() > 1)?.Key;
+        if (repeated is not null)
+        {
+            throw new CommandException($"backing {repeated} is given more than once");
+        }
+
+        return new DaemonOptions(backings, size ?? DefaultSize, RunDirectoryOf(result));
+    }
+}

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Dmp.Native;
+
+namespace Dmp.Cli;
+
+/// <summary>The command tree, and the one place that turns failures into a line on stderr and an exit code.</summary>
+internal static class DmpCommandLine
+{
+    public const int Failure = 1;
+    public const int UsageError = 2;
+
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("dmp: count block IO through a device-mapper proxy served from userspace")
+        {
+            CommonOptions.RunDirectory,
+            LoadCommand.Create(),
+            UnloadCommand.Create(),
+            StatCommand.Create(),
+            ResetCommand.Create(),
+            DaemonCommand.Create(),
+        };
+        return root;
+    }
+
+    public static int Run(string[] args)
+    {
+        ParseResult result = Create().Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"dmp: {result.Errors[0].Message} (see 'dmp --help')");
+            return UsageError;
+        }
+
+        try
+        {
+            return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception exception) when (exception is CommandException or NativeException or InvalidOperationException
+            or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"dmp: {exception.Message}");
+            return Failure;
+        }
+    }
+}

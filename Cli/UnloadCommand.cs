@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Dmp.Daemon;
+using Dmp.Native;
+
+namespace Dmp.Cli;
+
+/// <summary><c>dmp unload</c>: rmmod. Refuses while a device is in use unless forced.</summary>
+internal static class UnloadCommand
+{
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(10);
+
+    private static readonly Option<bool> Force = new("--force", "-f")
+    {
+        Description = "Unload even if in use, stop a hung daemon, and clean up after a dead one",
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("unload", "Unload dmp: detach every device and stop the daemon (like rmmod)") { Force };
+        command.SetAction(Execute);
+        return command;
+    }
+
+    private static int Execute(ParseResult result)
+    {
+        LoadedModule.RequireRoot("unload");
+        RunDirectory run = CommonOptions.RunDirectoryOf(result);
+        if (result.GetValue(Force))
+        {
+            return ForcedUnload.Run(run, PidFile.Probe(run.PidFile))
+                ? 0
+                : throw new CommandException("module dmp is not loaded");
+        }
+
+        DaemonState state = LoadedModule.Require(run);
+        string reply = ControlClient.Send(run.ControlSocket, DaemonHost.UnloadRequest, ReplyTimeout)
+            ?? throw new CommandException($"the daemon (pid {state.Pid}) does not answer; use 'dmp unload --force'");
+        if (reply != ControlClient.Ok)
+        {
+            throw new CommandException(reply.StartsWith(ControlClient.ErrorPrefix, StringComparison.Ordinal)
+                ? reply[ControlClient.ErrorPrefix.Length..]
+                : $"unexpected reply from the daemon: {reply}");
+        }
+
+        return Processes.WaitForExit(state.Pid, ExitTimeout)
+            ? 0
+            : throw new CommandException($"the daemon (pid {state.Pid}) unloaded but did not exit");
+    }
+}

@@ -1,0 +1,12 @@
+using Dmp.Storage;
+
+namespace Dmp.Daemon;
+
+/// <summary>What a daemon serves: the load command's arguments, checked.</summary>
+internal sealed record DaemonOptions(IReadOnlyList<BackingSpec> Backings, long Size, RunDirectory RunDirectory)
+{
+    /// <summary>The hidden <c>daemon</c> command line that reproduces these options.</summary>
+    public IReadOnlyList<string> ToArguments() =>
+        ["daemon", "--run-dir", RunDirectory.Path, "--size", Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--", .. Backings.Select(backing => backing.ToString())];
+}

@@ -1,0 +1,67 @@
+using Dmp.Native;
+using Dmp.Native.Fuse;
+using Dmp.Native.Nbd;
+using Tmds.Linux;
+
+namespace Dmp.Daemon;
+
+/// <summary>
+/// <c>dmp unload --force</c>: stops a daemon that will not unload (SIGTERM, then SIGKILL) and removes
+/// what a dead one left: its nbd devices, its stat mount, its files.
+/// </summary>
+internal static class ForcedUnload
+{
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+
+    /// <returns>False when there was nothing to clean up.</returns>
+    public static bool Run(RunDirectory run, DaemonState state)
+    {
+        if (state.Status == DaemonStatus.Running && !Stop(state.Pid))
+        {
+            throw new InvalidOperationException($"the daemon (pid {state.Pid}) did not stop");
+        }
+
+        bool found = state.Status != DaemonStatus.NotLoaded;
+        found |= DisconnectDevices(run);
+        found |= FuseMount.Unmount(run.ModuleMount) == 0;
+        run.RemoveDaemonFiles();
+        File.Delete(run.PidFile);
+        run.RemoveIfEmpty();
+        return found;
+    }
+
+    private static bool Stop(int pid)
+    {
+        _ = Processes.Signal(pid, LibC.SIGTERM);
+        if (Processes.WaitForExit(pid, StopTimeout))
+        {
+            return true;
+        }
+
+        _ = Processes.Signal(pid, LibC.SIGKILL);
+        return Processes.WaitForExit(pid, StopTimeout);
+    }
+
+    /// <summary>Disconnects the listed devices that still carry this run directory's backend mark.</summary>
+    private static bool DisconnectDevices(RunDirectory run)
+    {
+        IReadOnlyList<DeviceRecord> devices = DeviceTable.Read(run.DeviceTable);
+        if (devices.Count == 0)
+        {
+            return false;
+        }
+
+        using NbdNetlinkClient? netlink = NbdNetlinkClient.TryOpen();
+        foreach (DeviceRecord device in devices)
+        {
+            string backend = $"/sys/block/{device.Name}/backend";
+            if (netlink is not null && File.Exists(backend) &&
+                File.ReadAllText(backend).Trim() == DaemonHost.BackendIdentifier(run))
+            {
+                _ = netlink.Disconnect(device.Index);
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,33 @@
+# dmp: build the single AOT binary, test it on this machine and in a qemu guest.
+
+DOTNET      ?= dotnet
+CONFIG      ?= Release
+PUBLISH_DIR := build/publish
+SOURCES     := $(shell find . -path ./tests -prune -o -path ./build -prune -o \( -name '*.cs' -o -name '*.csproj' -o -name 'rd.xml' \) -print)
+
+.PHONY: all clean test unit-test vm-test demo deps
+
+all: dmp
+
+dmp: $(SOURCES)
+	$(DOTNET) publish Dmp.csproj -c $(CONFIG) -o $(PUBLISH_DIR) -nologo -clp:NoSummary
+	cp $(PUBLISH_DIR)/dmp $@
+
+# Debian packages and the guest kernel that the tests need (idempotent).
+deps:
+	tests/vm/deps.sh
+
+unit-test: dmp
+	$(DOTNET) test tests/Dmp.Tests/Dmp.Tests.csproj -c $(CONFIG) -nologo
+
+vm-test: dmp deps
+	tests/vm/run-all.sh
+
+test: unit-test vm-test
+
+# The README's walkthrough in a throwaway VM, for machines whose kernel has no nbd.
+demo: dmp deps
+	tests/vm/guest.sh tests/vm/demo.sh
+
+clean:
+	rm -rf bin obj build dmp tests/*/bin tests/*/obj

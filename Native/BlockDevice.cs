@@ -1,0 +1,32 @@
+using Tmds.Linux;
+
+namespace Dmp.Native;
+
+/// <summary>Block-device ioctls (linux/fs.h).</summary>
+internal static unsafe class BlockDevice
+{
+    private const int GetSize64 = unchecked((int)0x80081272); // BLKGETSIZE64: _IOR(0x12, 114, size_t)
+    private const int Discard = 0x1277;                        // BLKDISCARD:   _IO(0x12, 119), u64[2] range
+    private const int ZeroOut = 0x127f;                        // BLKZEROOUT:   _IO(0x12, 127), u64[2] range
+
+    /// <summary>The device's size in bytes.</summary>
+    public static long GetSize(int fd, string path)
+    {
+        ulong size;
+        return LibC.ioctl(fd, GetSize64, &size) == 0 ? (long)size : throw NativeException.FromLast($"size of {path}");
+    }
+
+    /// <returns>0 or errno.</returns>
+    public static int DiscardRange(int fd, long offset, long length) => RangeIoctl(fd, Discard, offset, length);
+
+    /// <returns>0 or errno.</returns>
+    public static int ZeroRange(int fd, long offset, long length) => RangeIoctl(fd, ZeroOut, offset, length);
+
+    private static int RangeIoctl(int fd, int request, long offset, long length)
+    {
+        ulong* range = stackalloc ulong[2];
+        range[0] = (ulong)offset;
+        range[1] = (ulong)length;
+        return LibC.ioctl(fd, request, range) == 0 ? 0 : Errno.Last;
+    }
+}

@@ -1,0 +1,12 @@
+using System.Runtime.InteropServices;
+
+namespace Dmp.Native;
+
+/// <summary>The one place that reads errno and turns it into text.</summary>
+internal static class Errno
+{
+    /// <summary>errno of the last P/Invoke on this thread (Tmds.LibC and our own imports both capture it).</summary>
+    public static int Last => Marshal.GetLastPInvokeError();
+
+    public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+}

@@ -1,0 +1,151 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+
+namespace Dmp.Native.Netlink;
+
+/// <summary>
+/// A NETLINK_GENERIC socket that sends one request at a time and collects its reply:
+/// the family's answer (if any) and the final ACK or error.
+/// </summary>
+internal sealed unsafe class GenericNetlinkSocket : IDisposable
+{
+    private const int ReceiveBufferSize = 64 * 1024;
+
+    private readonly FileDescriptor _fd;
+    private readonly byte[] _receiveBuffer = new byte[ReceiveBufferSize];
+    private uint _sequence;
+
+    private GenericNetlinkSocket(FileDescriptor fd) => _fd = fd;
+
+    public static GenericNetlinkSocket Open()
+    {
+        var fd = FileDescriptor.FromResult(
+            LibC.socket(Netlink.AddressFamily, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, Netlink.GenericProtocol),
+            "netlink socket");
+        int enable = 1;
+        // Extended ACKs carry the kernel's own error text; older kernels ignore the option.
+        _ = LibC.setsockopt(fd.Value, Netlink.SocketOptionLevel, Netlink.ExtendedAckOption, &enable, sizeof(int));
+        return new GenericNetlinkSocket(fd);
+    }
+
+    /// <summary>Looks up a generic-netlink family id by name through nlctrl.</summary>
+    /// <returns>The id, or null when the kernel has no such family (its module is not loaded).</returns>
+    public ushort? ResolveFamily(string name)
+    {
+        var request = new GenericNetlinkMessage(Netlink.ControllerFamilyId, Netlink.ControllerGetFamily, version: 1)
+            .AddString(Netlink.ControllerFamilyNameAttribute, name);
+        NetlinkReply reply = Send(request);
+        if (reply.ErrorNumber == LibC.ENOENT)
+        {
+            return null;
+        }
+
+        reply.ThrowIfFailed($"resolve generic netlink family '{name}'");
+        return new NetlinkAttributes(reply.Attributes).TryGetUInt16(Netlink.ControllerFamilyIdAttribute, out ushort id)
+            ? id
+            : throw new NativeException($"resolve generic netlink family '{name}'", LibC.EPROTO);
+    }
+
+    /// <summary>Sends <paramref name="request"/> with NLM_F_ACK and waits for the kernel's answer.</summary>
+    public NetlinkReply Send(GenericNetlinkMessage request)
+    {
+        uint sequence = ++_sequence;
+        ReadOnlySpan<byte> bytes = request.Complete(sequence, Netlink.RequestFlag | Netlink.AckFlag);
+        fixed (byte* data = bytes)
+        {
+            long sent;
+            do
+            {
+                sent = LibC.send(_fd.Value, data, bytes.Length, 0);
+            }
+            while (sent < 0 && Errno.Last == LibC.EINTR);
+
+            if (sent < 0)
+            {
+                throw NativeException.FromLast("netlink send");
+            }
+        }
+
+        byte[] attributes = [];
+        while (true)
+        {
+            int received = Receive();
+            var messages = _receiveBuffer.AsSpan(0, received);
+            while (messages.Length >= Unsafe.SizeOf<NetlinkMessageHeader>())
+            {
+                var header = MemoryMarshal.Read<NetlinkMessageHeader>(messages);
+                if (header.Length < Unsafe.SizeOf<NetlinkMessageHeader>() || header.Length > messages.Length)
+                {
+                    throw new NativeException("netlink receive", LibC.EPROTO);
+                }
+
+                ReadOnlySpan<byte> body = messages[Unsafe.SizeOf<NetlinkMessageHeader>()..(int)header.Length];
+                messages = messages[Math.Min(Netlink.Align((int)header.Length), messages.Length)..];
+                if (header.Sequence != sequence)
+                {
+                    continue; // a late answer to an earlier request
+                }
+
+                if (header.Type == Netlink.ErrorMessage)
+                {
+                    return ParseError(header, body, attributes);
+                }
+
+                if (header.Type == request.FamilyId)
+                {
+                    attributes = body[Unsafe.SizeOf<GenericNetlinkHeader>()..].ToArray();
+                }
+            }
+        }
+    }
+
+    public void Dispose() => _fd.Dispose();
+
+    private int Receive()
+    {
+        fixed (byte* buffer = _receiveBuffer)
+        {
+            while (true)
+            {
+                long received = LibC.recv(_fd.Value, buffer, _receiveBuffer.Length, 0);
+                if (received >= 0)
+                {
+                    return (int)received;
+                }
+
+                if (Errno.Last != LibC.EINTR)
+                {
+                    throw NativeException.FromLast("netlink receive");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// NLMSG_ERROR: <c>int error</c>, the echoed request header (whole request unless capped),
+    /// then extended-ACK attributes when NLM_F_ACK_TLVS is set.
+    /// </summary>
+    private static NetlinkReply ParseError(NetlinkMessageHeader header, ReadOnlySpan<byte> body, byte[] attributes)
+    {
+        int error = BinaryPrimitives.ReadInt32LittleEndian(body);
+        string? kernelMessage = null;
+        if ((header.Flags & Netlink.AckHasTlvsFlag) != 0)
+        {
+            int echoed = sizeof(int) + Unsafe.SizeOf<NetlinkMessageHeader>();
+            if ((header.Flags & Netlink.CappedFlag) == 0 && body.Length >= echoed)
+            {
+                echoed = sizeof(int) + (int)MemoryMarshal.Read<NetlinkMessageHeader>(body[sizeof(int)..]).Length;
+            }
+
+            if (echoed <= body.Length &&
+                new NetlinkAttributes(body[Netlink.Align(echoed)..]).TryGetString(Netlink.ErrorAttributeMessage, out string text))
+            {
+                kernelMessage = text;
+            }
+        }
+
+        return new NetlinkReply(-error, kernelMessage, attributes);
+    }
+}

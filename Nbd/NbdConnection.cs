@@ -1,0 +1,59 @@
+using Dmp.Native;
+using Dmp.Stats;
+using Microsoft.Extensions.ObjectPool;
+
+namespace Dmp.Nbd;
+
+/// <summary>
+/// The transmission phase on one connected stream socket: a dedicated thread reads requests and
+/// queues each to the thread pool; whichever thread finishes a request sends its reply, under a lock
+/// that only this connection's replies share. Replies may go out in any order, as the protocol allows.
+/// </summary>
+internal sealed partial class NbdConnection : IDisposable
+{
+    /// <summary>Requests one connection may have in flight; the receiver waits when this many are.</summary>
+    public const int MaxInFlight = 128;
+
+    private readonly FileDescriptor _socket;
+    private readonly ObjectPool<NbdRequest> _requests;
+    private readonly CounterShard _counters;
+    private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
+    private readonly TaskCompletionSource<string?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Thread? _receiver;
+
+    /// <param name="name">Names the receiving thread, for debuggers and logs.</param>
+    public NbdConnection(string name, FileDescriptor socket, NbdExport export, ObjectPool<NbdRequest> requests)
+    {
+        Name = name;
+        _socket = socket;
+        Export = export;
+        _requests = requests;
+        _counters = export.Statistics.OpenShard();
+    }
+
+    public string Name { get; }
+
+    public NbdExport Export { get; }
+
+    /// <summary>Completes when the connection has ended and every reply it owed has been sent or failed:
+    /// with null after a clean end (NBD_CMD_DISC or the peer closing), otherwise with the reason.</summary>
+    public Task<string?> Completion => _completion.Task;
+
+    public void Start()
+    {
+        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"{Name} receiver" };
+        _receiver.Start();
+    }
+
+    /// <summary>Ends the connection now: the receiver stops and replies not yet sent are dropped.</summary>
+    public void Abort() => UnixSocket.Shutdown(_socket.Value);
+
+    public void Dispose()
+    {
+        Abort();
+        _receiver?.Join();
+        Export.Statistics.CloseShard(_counters);
+        _socket.Dispose();
+        _slots.Dispose();
+    }
+}

@@ -1,0 +1,93 @@
+using Dmp.Stats;
+using Dmp.Storage;
+
+namespace Dmp.Nbd;
+
+/// <summary>
+/// What is served: a backing store, what it advertises, and the counters its requests feed.
+/// <see cref="Execute"/> is the whole command semantics, shared by every connection.
+/// </summary>
+internal sealed class NbdExport
+{
+    public NbdExport(IBackingStore store, IoStatistics statistics, bool readOnly = false)
+    {
+        Store = store;
+        Statistics = statistics;
+        ReadOnly = readOnly;
+    }
+
+    public IBackingStore Store { get; }
+
+    public IoStatistics Statistics { get; }
+
+    public bool ReadOnly { get; }
+
+    public long Size => Store.Size;
+
+    public NbdTransmissionFlags TransmissionFlags =>
+        NbdTransmissionFlags.HasFlags | NbdTransmissionFlags.SendFlush | NbdTransmissionFlags.SendFua |
+        NbdTransmissionFlags.SendTrim | NbdTransmissionFlags.SendWriteZeroes |
+        (ReadOnly ? NbdTransmissionFlags.ReadOnly : NbdTransmissionFlags.None);
+
+    /// <summary>The counter a command feeds, or null for commands that are not counted.</summary>
+    public static IoOperation? CountedAs(NbdCommand command) => command switch
+    {
+        NbdCommand.Read => IoOperation.Read,
+        NbdCommand.Write => IoOperation.Write,
+        NbdCommand.WriteZeroes => IoOperation.WriteZeroes,
+        NbdCommand.Trim => IoOperation.Discard,
+        NbdCommand.Flush => IoOperation.Flush,
+        NbdCommand.Cache => IoOperation.Cache,
+        _ => null,
+    };
+
+    /// <summary>Carries out one request against the store.</summary>
+    /// <param name="payload">The data of a WRITE, or room for the data of a READ.</param>
+    /// <returns>The NBD error to reply with (0 on success).</returns>
+    public int Execute(in NbdRequestHeader request, Span<byte> payload)
+    {
+        NbdCommand command = request.Command;
+        if (command is NbdCommand.Flush)
+        {
+            return NbdError.FromErrno(Store.Flush());
+        }
+
+        if (CountedAs(command) is null)
+        {
+            return NbdError.InvalidArgument;
+        }
+
+        bool modifies = command is NbdCommand.Write or NbdCommand.WriteZeroes or NbdCommand.Trim;
+        if (modifies && ReadOnly)
+        {
+            return NbdError.NotPermitted;
+        }
+
+        if (request.Length == 0 || (command is NbdCommand.Read && request.Length > NbdProtocol.MaxPayloadLength))
+        {
+            return NbdError.InvalidArgument;
+        }
+
+        if (request.Offset > (ulong)Size || request.Length > (ulong)Size - request.Offset)
+        {
+            // proto.md: ENOSPC for writes past the end, EINVAL for everything else.
+            return command is NbdCommand.Write or NbdCommand.WriteZeroes ? NbdError.NoSpace : NbdError.InvalidArgument;
+        }
+
+        long offset = (long)request.Offset;
+        long length = request.Length;
+        bool forceUnitAccess = (request.Flags & NbdCommandFlags.ForceUnitAccess) != 0;
+        int errno = command switch
+        {
+            NbdCommand.Read => Store.Read(payload, offset),
+            NbdCommand.Write => Store.Write(payload, offset, forceUnitAccess),
+            NbdCommand.Trim => FlushIf(forceUnitAccess, Store.Trim(offset, length)),
+            NbdCommand.WriteZeroes => FlushIf(
+                forceUnitAccess, Store.WriteZeroes(offset, length, mayDeallocate: (request.Flags & NbdCommandFlags.NoHole) == 0)),
+            _ => 0, // CACHE is advisory: the store keeps no cache of its own to fill.
+        };
+        return NbdError.FromErrno(errno);
+    }
+
+    private int FlushIf(bool forceUnitAccess, int errno) => errno == 0 && forceUnitAccess ? Store.Flush() : errno;
+}

@@ -1,0 +1,44 @@
+using Dmp.Native;
+
+namespace Dmp.Nbd;
+
+/// <summary>
+/// The pooled state of one request in flight: its header and a pinned buffer for its data.
+/// Queued to the thread pool as is, so a request costs no allocation in steady state.
+/// </summary>
+internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
+{
+    private const int InitialCapacity = 128 * 1024;
+
+    private readonly NativeBuffer _buffer = new(InitialCapacity);
+    private NbdConnection? _connection;
+
+    public NbdRequestHeader Header { get; private set; }
+
+    /// <summary>The request's data: what a WRITE carries, or what a READ returns.</summary>
+    public Span<byte> Payload => _buffer.Slice(PayloadLength);
+
+    private int PayloadLength =>
+        Header.Command is NbdCommand.Read or NbdCommand.Write && Header.Length <= NbdProtocol.MaxPayloadLength
+            ? (int)Header.Length
+            : 0;
+
+    public void Prepare(NbdConnection connection, in NbdRequestHeader header)
+    {
+        _connection = connection;
+        Header = header;
+        _buffer.EnsureCapacity(PayloadLength);
+    }
+
+    /// <summary>Forgets the connection so a pooled request keeps nothing alive.</summary>
+    public void Clear() => _connection = null;
+
+    public void Execute()
+    {
+        NbdConnection connection = _connection!;
+        int error = connection.Export.Execute(Header, Payload);
+        connection.Complete(this, error);
+    }
+
+    public void Dispose() => _buffer.Dispose();
+}

@@ -1,0 +1,3 @@
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+return Dmp.Cli.DmpCommandLine.Run(args);

@@ -1,0 +1,42 @@
+namespace Dmp.Stats;
+
+/// <summary>
+/// The counters of one connection. Only that connection's reply path writes them, one request at a
+/// time (it already holds the connection's send lock), so counting takes no shared lock. Readers use
+/// the sequence number as a seqlock and never see a request half-counted.
+/// </summary>
+internal sealed class CounterShard
+{
+    private int _sequence;
+    private IoCounters _counters;
+
+    /// <summary>Counts one answered request. Callers must not call this concurrently.</summary>
+    public void Record(IoOperation operation, long bytes, bool failed)
+    {
+        // Odd while writing; the interlocked increment is a full fence, so the updates stay after it.
+        int sequence = Interlocked.Increment(ref _sequence);
+        _counters.Add(operation, bytes, failed);
+        Volatile.Write(ref _sequence, sequence + 1);
+    }
+
+    /// <summary>A consistent copy of the counters, safe to call from any thread.</summary>
+    public IoCounters Read()
+    {
+        var spinner = default(SpinWait);
+        while (true)
+        {
+            int before = Volatile.Read(ref _sequence);
+            if ((before & 1) == 0)
+            {
+                IoCounters copy = _counters;
+                Interlocked.MemoryBarrier();
+                if (Volatile.Read(ref _sequence) == before)
+                {
+                    return copy;
+                }
+            }
+
+            spinner.SpinOnce();
+        }
+    }
+}

@@ -1,0 +1,35 @@
+namespace Dmp.Storage;
+
+/// <summary>A BACKING argument: <c>memory</c>, <c>zero</c>, or a path to a file or block device.</summary>
+internal sealed record BackingSpec(BackingKind Kind, string? Path)
+{
+    public static BackingSpec Memory { get; } = new(BackingKind.Memory, null);
+
+    /// <summary>Parses a BACKING argument; relative paths are made absolute against the caller's directory.</summary>
+    public static BackingSpec Parse(string text) => text switch
+    {
+        "memory" => Memory,
+        "zero" => new(BackingKind.Zero, null),
+        "" => throw new FormatException("a backing cannot be an empty string"),
+        _ => new(BackingKind.File, System.IO.Path.GetFullPath(text)),
+    };
+
+    /// <summary>True for the kinds whose size the user chooses (with --size).</summary>
+    public bool IsSized => Kind != BackingKind.File;
+
+    /// <summary>Opens the store; <paramref name="size"/> applies to memory and zero backings.</summary>
+    public IBackingStore Open(long size) => Kind switch
+    {
+        BackingKind.Memory => new MemoryStore(size),
+        BackingKind.Zero => new ZeroStore(size),
+        _ => FileStore.Open(Path!),
+    };
+
+    /// <summary>The argument form, which <see cref="Parse"/> reads back.</summary>
+    public override string ToString() => Kind switch
+    {
+        BackingKind.Memory => "memory",
+        BackingKind.Zero => "zero",
+        _ => Path!,
+    };
+}

@@ -1,0 +1,28 @@
+namespace Dmp.Storage;
+
+/// <summary>
+/// Where requests land. Callers have already checked that every range lies inside <see cref="Size"/>.
+/// Methods return 0 or an errno instead of throwing: they run on the request path.
+/// </summary>
+internal interface IBackingStore : IDisposable
+{
+    long Size { get; }
+
+    /// <summary>What backs the device, as the user named it: "memory", "zero" or a path.</summary>
+    string Description { get; }
+
+    int Read(Span<byte> destination, long offset);
+
+    /// <param name="forceUnitAccess">The data must be durable before the call returns (NBD_CMD_FLAG_FUA).</param>
+    int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess);
+
+    /// <summary>Makes every completed write durable.</summary>
+    int Flush();
+
+    /// <summary>The range's contents are no longer needed; reads may return anything (NBD_CMD_TRIM).</summary>
+    int Trim(long offset, long length);
+
+    /// <summary>The range must read back as zeroes.</summary>
+    /// <param name="mayDeallocate">The store may free the space (false for NBD_CMD_FLAG_NO_HOLE).</param>
+    int WriteZeroes(long offset, long length, bool mayDeallocate);
+}

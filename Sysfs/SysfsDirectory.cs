@@ -1,0 +1,30 @@
+namespace Dmp.Sysfs;
+
+/// <summary>A directory: a named list of nodes. Changed only through <see cref="SysfsTree"/>, under its lock.</summary>
+internal sealed class SysfsDirectory : SysfsNode
+{
+    private const uint DirectoryMode = 0x4000 | 0x1ed; // S_IFDIR | 0755
+
+    private readonly List<SysfsNode> _children = [];
+
+    public SysfsDirectory(string name)
+        : base(name)
+    {
+    }
+
+    public override uint Mode => DirectoryMode;
+
+    public IReadOnlyList<SysfsNode> Children => _children;
+
+    public SysfsNode? Find(string name) => _children.Find(child => child.Name == name);
+
+    internal void Add(SysfsNode child)
+    {
+        if (Find(child.Name) is not null)
+        {
+            throw new InvalidOperationException($"{Name}/{child.Name} already exists");
+        }
+
+        _children.Add(child);
+    }
+}

@@ -1,0 +1,15 @@
+namespace Dmp.Sysfs;
+
+/// <summary>A directory or attribute file of the tree; its id is its FUSE node id and inode number.</summary>
+internal abstract class SysfsNode
+{
+    protected SysfsNode(string name) => Name = name;
+
+    public string Name { get; }
+
+    /// <summary>Assigned when the node joins a <see cref="SysfsTree"/>.</summary>
+    public ulong Id { get; internal set; }
+
+    /// <summary>File type and permission bits, as in <c>st_mode</c>.</summary>
+    public abstract uint Mode { get; }
+}

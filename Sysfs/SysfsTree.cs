@@ -1,0 +1,76 @@
+namespace Dmp.Sysfs;
+
+/// <summary>
+/// The nodes a <see cref="FuseServer"/> serves, by id. Nodes may be added while the tree is served;
+/// the lock keeps the FUSE thread's lookups consistent with that.
+/// </summary>
+internal sealed class SysfsTree
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, SysfsNode> _nodes = [];
+    private ulong _nextId = Native.Fuse.FuseProtocol.RootNodeId;
+
+    public SysfsTree()
+    {
+        Root = new SysfsDirectory("");
+        Register(Root);
+    }
+
+    public SysfsDirectory Root { get; }
+
+    /// <summary>Adds <paramref name="child"/> under <paramref name="parent"/> and returns it.</summary>
+    public T Add<T>(SysfsDirectory parent, T child)
+        where T : SysfsNode
+    {
+        lock (_lock)
+        {
+            parent.Add(child);
+            Register(child);
+        }
+
+        return child;
+    }
+
+    /// <summary>Adds (or finds) the directory at a slash-separated path below the root.</summary>
+    public SysfsDirectory Directory(string path)
+    {
+        SysfsDirectory directory = Root;
+        foreach (string name in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            directory = Lookup(directory, name) as SysfsDirectory ?? Add(directory, new SysfsDirectory(name));
+        }
+
+        return directory;
+    }
+
+    public SysfsNode? Find(ulong id)
+    {
+        lock (_lock)
+        {
+            return _nodes.GetValueOrDefault(id);
+        }
+    }
+
+    public SysfsNode? Lookup(SysfsDirectory parent, string name)
+    {
+        lock (_lock)
+        {
+            return parent.Find(name);
+        }
+    }
+
+    /// <summary>A copy of a directory's entries, safe to walk while the tree changes.</summary>
+    public SysfsNode[] List(SysfsDirectory directory)
+    {
+        lock (_lock)
+        {
+            return [.. directory.Children];
+        }
+    }
+
+    private void Register(SysfsNode node)
+    {
+        node.Id = _nextId++;
+        _nodes.Add(node.Id, node);
+    }
+}

@@ -1,0 +1,44 @@
+# shellcheck shell=bash disable=SC2034 # the variables are for the sourcing scripts
+# Shared by the tests/vm scripts: sourced, never run.
+
+VM_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+VM_CACHE=${DMP_VM_CACHE:-/var/cache/dmp-vm}
+# The host tools the guest needs (it runs the host's userland) plus qemu
+# and what builds the initramfs.
+VM_PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils dmsetup fio
+    nbdkit nbd-client libnbd-bin qemu-utils)
+# What the initramfs must load to mount a 9p root with a tmpfs overlay;
+# modprobe adds their dependencies.
+VM_BOOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
+
+vm_die() {
+    printf '%s: %s\n' "${0##*/}" "$*" >&2
+    exit 1
+}
+
+# The unpacked linux-image package of kernel version $1.
+vm_kernel_dir() {
+    printf '%s/kernel-%s\n' "$VM_CACHE" "$1"
+}
+
+# The kernel version deps.sh last settled on; fails if there is none yet.
+vm_cached_version() {
+    local version
+    version=$(cat "$VM_CACHE/kernel-version" 2>/dev/null) || return 1
+    [[ -n $version && -d $(vm_kernel_dir "$version") ]] || return 1
+    printf '%s\n' "$version"
+}
+
+# Quote for sh and bash alike: 'x' with ' written as '\''.
+vm_quote() {
+    printf "'%s'" "${1//\'/\'\\\'\'}"
+}
+
+# Hold an exclusive lock on the cache until the calling shell exits, so that
+# two runs never build the same cache entry at once.
+vm_lock_cache() {
+    [[ -z ${VM_LOCK_FD:-} ]] || return 0
+    mkdir -p "$VM_CACHE"
+    exec {VM_LOCK_FD}>"$VM_CACHE/.lock"
+    flock "$VM_LOCK_FD"
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Runs SCRIPT inside a stock Debian kernel under qemu (TCG), in a chroot of
+# the host's own userland, and exits with SCRIPT's exit status. See README.md.
+#
+# How results come back: a second 9p share (tag "job", a temp dir on the
+# host) carries the job description in, and SCRIPT's stdout+stderr
+# ("output") and exit status ("status") out. It is mounted cache=none, so
+# every guest write has reached the host file when write() returns; the
+# status is written last. The kernel console goes to a separate log file.
+set -euo pipefail
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+
+usage() {
+    echo "usage: ${0##*/} [--timeout SECS] [--mem MB] [--smp N] [--env NAME=VALUE]... SCRIPT [ARGS...]" >&2
+    exit 2
+}
+
+timeout=600 mem=2048 smp=2
+envs=()
+while (($#)); do
+    case $1 in
+    --timeout | --mem | --smp)
+        [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage
+        declare "${1#--}=$2"
+        shift 2
+        ;;
+    --env)
+        [[ ${2:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || usage
+        envs+=("$2")
+        shift 2
+        ;;
+    --) shift && break ;;
+    -*) usage ;;
+    *) break ;;
+    esac
+done
+(($#)) || usage
+script=$1
+shift
+[[ -f $script ]] || vm_die "no such script: $script"
+[[ $script == /* ]] || script=$PWD/$script
+cwd=$(pwd -P)
+
+if ! version=$(vm_cached_version) || ! command -v qemu-system-x86_64 >/dev/null; then
+    "$VM_DIR/deps.sh" >&2
+    version=$(vm_cached_version) || vm_die "deps.sh left no kernel in $VM_CACHE"
+fi
+kdir=$(realpath "$(vm_kernel_dir "$version")")
+kernel=$kdir/boot/vmlinux-$version # see deps.sh
+[[ -f $kernel ]] || kernel=$kdir/boot/vmlinuz-$version
+
+# The initramfs: busybox, the init script and the modules a 9p root needs,
+# cached under a hash of all that goes into it.
+initrd_path() {
+    local key out stage ko n=10
+    key=$({
+        cat "$VM_DIR/initramfs-init.sh" /bin/busybox
+        printf '%s\n' "$version" "${VM_BOOT_MODULES[@]}"
+    } | sha256sum | cut -c1-16)
+    out=$VM_CACHE/initrd-$version-$key.cpio.gz
+    if [[ ! -f $out ]]; then
+        vm_lock_cache
+        stage=$(mktemp -d "$VM_CACHE/.initrd-XXXXXX")
+        mkdir -p "$stage"/root/{bin,dev,proc,sys,job,host,ovl,newroot,modules}
+        cp /bin/busybox "$stage/root/bin/"
+        ln -s busybox "$stage/root/bin/sh"
+        install -m 755 "$VM_DIR/initramfs-init.sh" "$stage/root/init"
+        # busybox insmod resolves no dependencies: keep modprobe's order.
+        while read -r ko; do
+            cp "$ko" "$stage/root/modules/$((n++))-${ko##*/}"
+        done < <(modprobe -d "$kdir" -S "$version" --show-depends -a "${VM_BOOT_MODULES[@]}" |
+            awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
+        [[ -n $(ls "$stage/root/modules") ]] || vm_die "modprobe found no modules for the initramfs"
+        (cd "$stage/root" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) |
+            gzip -1 >"$stage/initrd"
+        mv "$stage/initrd" "$out"
+        rm -rf -- "$stage"
+    fi
+    printf '%s\n' "$out"
+}
+# In a subshell, so that the cache lock is dropped before the guest boots.
+initrd=$(initrd_path)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dmp-vm.XXXXXX")
+[[ $tmp != *,* ]] || vm_die "qemu cannot take a path with a comma: $tmp"
+share=$tmp/job
+mkdir "$share"
+: >"$share/output"
+qpid='' tpid=''
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+    if [[ -n $qpid ]]; then kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null; fi
+    if [[ -n $tpid ]]; then kill "$tpid" 2>/dev/null && wait "$tpid" 2>/dev/null; fi
+    if [[ -n ${DMP_VM_KEEP:-} ]]; then
+        echo "guest.sh: kept $tmp" >&2
+    else
+        rm -rf -- "$tmp"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The guest mounts fresh tmpfs on /tmp and /run. The top entry there of the
+# cwd, of the script and of the kernel cache is bind-mounted back over it.
+declare -A keep=()
+for path in "$cwd" "$(realpath "$script")" "$kdir"; do
+    if [[ $path =~ ^/(tmp|run)/[^/]+ ]]; then
+        [[ ${BASH_REMATCH[0]} != *[[:space:]]* ]] ||
+            vm_die "a path with blanks under /tmp or /run cannot be kept: $path"
+        keep[${BASH_REMATCH[0]}]=1
+    fi
+done
+{
+    echo "KVER=$(vm_quote "$version")"
+    echo "KMODDIR=$(vm_quote "$kdir/lib/modules/$version")"
+    echo "KEEP=$(vm_quote "${!keep[*]}")"
+} >"$share/boot.conf"
+
+# The job, run by bash in the chroot.
+{
+    for e in ${envs[@]+"${envs[@]}"}; do
+        echo "export ${e%%=*}=$(vm_quote "${e#*=}")"
+    done
+    echo "cd -- $(vm_quote "$cwd") || exit 126"
+    if [[ -x $script ]]; then printf 'exec'; else printf 'exec /bin/bash'; fi
+    for arg in "$script" "$@"; do printf ' %s' "$(vm_quote "$arg")"; done
+    echo
+} >"$share/job.sh"
+
+# tsc=reliable: TCG's TSC is sound, but the kernel distrusts it and would
+# read the clock from the (emulated, slow) HPET instead.
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp "$smp"
+    -nodefaults -no-user-config -display none -monitor none -no-reboot -nic none
+    -serial "file:$tmp/console.log"
+    -kernel "$kernel" -initrd "$initrd"
+    -append "console=ttyS0 quiet panic=-1 tsc=reliable"
+    -fsdev "local,id=host,path=/,security_model=none,readonly=on,multidevs=remap"
+    -device "virtio-9p-pci,fsdev=host,mount_tag=host"
+    -fsdev "local,id=job,path=$share,security_model=none"
+    -device "virtio-9p-pci,fsdev=job,mount_tag=job")
+
+# timeout kills qemu (and, 5 s later, KILLs it if need be) past the limit.
+timeout -k 5 "$timeout" "${qemu[@]}" </dev/null >"$tmp/qemu.log" 2>&1 &
+qpid=$!
+# Streams the output as it comes; after qemu has exited, tail reads the file
+# once more to the end, then exits.
+tail -n +1 -s 0.2 -f --pid="$qpid" "$share/output" &
+tpid=$!
+rc=0
+wait "$qpid" || rc=$?
+qpid=''
+wait "$tpid" || true
+tpid=''
+
+if [[ -f $share/status ]]; then
+    status=$(<"$share/status")
+    [[ $status =~ ^[0-9]+$ ]] && exit "$status"
+fi
+if ((rc == 124 || rc == 137)); then
+    why="timed out after $timeout s before the script reported a status"
+    rc=124
+else
+    why="the guest stopped (qemu exit status $rc) before the script reported a status"
+    rc=125
+fi
+{
+    echo "guest.sh: $why"
+    [[ ! -s $tmp/qemu.log ]] || sed 's/^/  qemu: /' "$tmp/qemu.log"
+    echo "guest.sh: the kernel console ended with:"
+    tail -n 40 "$tmp/console.log" | sed 's/^/  | /'
+} >&2
+exit "$rc"

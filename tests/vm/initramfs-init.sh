@@ -1,0 +1,90 @@
+#!/bin/sh
+# shellcheck shell=dash
+# PID 1 of the guest, run by busybox from the initramfs that guest.sh builds.
+# It puts the host's / (9p, read-only) under a tmpfs overlay, runs the job
+# that guest.sh left in the "job" share inside a chroot of it, writes the
+# job's exit status back to that share, and powers off.
+# The share is mounted cache=none, so each write reaches the host file
+# before write() returns: once "status" exists, all output is there too.
+export PATH=/bin
+/bin/busybox --install -s /bin
+
+mount -t devtmpfs devtmpfs /dev
+# The kernel found no /dev/console in the initramfs; messages from here go
+# to the console log on the host.
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+
+fail() {
+    echo "dmp-vm init: $*"
+    poweroff -f
+}
+
+# Named NN-module.ko in dependency order when the initramfs was built.
+for ko in /modules/*.ko; do
+    insmod "$ko" || fail "insmod $ko failed"
+done
+
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none job /job ||
+    fail "cannot mount the job share"
+# Sets KVER, KMODDIR (the host path of its module tree) and KEEP.
+# shellcheck source=/dev/null
+. /job/boot.conf
+
+# cache=loose: the host's files do not change under a test run, and the
+# guest page cache makes repeated program starts much cheaper.
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 host /host ||
+    fail "cannot mount the host's root"
+mount -t tmpfs -o mode=755 tmpfs /ovl
+mkdir /ovl/upper /ovl/work
+R=/newroot
+mount -t overlay -o lowerdir=/host,upperdir=/ovl/upper,workdir=/ovl/work overlay $R ||
+    fail "cannot mount the overlay"
+
+# KEEP lists paths under /tmp or /run (the caller's cwd, the script...) that
+# the fresh tmpfs mounted there below would hide: set them aside first.
+i=0
+for p in $KEEP; do
+    if [ -d "$R$p" ]; then mkdir /keep$i; else touch /keep$i; fi
+    mount -o bind "$R$p" /keep$i
+    i=$((i + 1))
+done
+
+mount -t proc proc $R/proc
+mount -t sysfs sysfs $R/sys
+mount -t devtmpfs devtmpfs $R/dev
+mkdir -p $R/dev/pts $R/dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts $R/dev/pts
+mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
+# What udev or systemd would make; scripts use /dev/stdout and <(...).
+ln -sfn /proc/self/fd $R/dev/fd
+ln -sfn /proc/self/fd/0 $R/dev/stdin
+ln -sfn /proc/self/fd/1 $R/dev/stdout
+ln -sfn /proc/self/fd/2 $R/dev/stderr
+mount -t tmpfs -o mode=755 tmpfs $R/run
+mount -t tmpfs -o mode=1777 tmpfs $R/tmp
+
+i=0
+for p in $KEEP; do
+    if [ -d /keep$i ]; then mkdir -p "$R$p"; else touch "$R$p"; fi
+    mount -o move /keep$i "$R$p"
+    i=$((i + 1))
+done
+
+# Debian 12's /lib is a symlink to usr/lib: a real /lib in the overlay would
+# hide every shared library.
+mkdir -p $R/usr/lib/modules
+ln -sfn "$KMODDIR" "$R/usr/lib/modules/$KVER"
+hostname dmp-vm
+ip link set lo up
+cp /job/job.sh $R/run/dmp-vm-job.sh
+
+chroot $R /usr/bin/env -i \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root USER=root LOGNAME=root SHELL=/bin/bash HOSTNAME=dmp-vm \
+    TERM=dumb LANG=C.UTF-8 DM_DISABLE_UDEV=1 DMP_VM=1 \
+    /bin/bash /run/dmp-vm-job.sh </dev/null >/job/output 2>&1
+echo $? >/job/status.new
+mv /job/status.new /job/status
+poweroff -f
