@@ -1,3 +1,1 @@
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
-
 return Dmp.Cli.DmpCommandLine.Run(args);

@@ -5,9 +5,9 @@ namespace Dmp.Native;
 /// <summary>Block-device ioctls (linux/fs.h).</summary>
 internal static unsafe class BlockDevice
 {
-    private const int GetSize64 = unchecked((int)0x80081272); // BLKGETSIZE64: _IOR(0x12, 114, size_t)
-    private const int Discard = 0x1277;                        // BLKDISCARD:   _IO(0x12, 119), u64[2] range
-    private const int ZeroOut = 0x127f;                        // BLKZEROOUT:   _IO(0x12, 127), u64[2] range
+    internal const int GetSize64 = unchecked((int)0x80081272); // BLKGETSIZE64: _IOR(0x12, 114, size_t)
+    internal const int Discard = 0x1277;                        // BLKDISCARD:   _IO(0x12, 119), u64[2] range
+    internal const int ZeroOut = 0x127f;                        // BLKZEROOUT:   _IO(0x12, 127), u64[2] range
 
     /// <summary>The device's size in bytes.</summary>
     public static long GetSize(int fd, string path)

@@ -6,7 +6,7 @@ namespace Dmp.Storage;
 /// <summary>A regular file or a block device, accessed with pread/pwrite at the request's offset.</summary>
 internal sealed unsafe class FileStore : IBackingStore
 {
-    private const int ZeroRangeMode = 0x10; // FALLOC_FL_ZERO_RANGE (linux/falloc.h)
+    internal const int ZeroRangeMode = 0x10; // FALLOC_FL_ZERO_RANGE (linux/falloc.h)
     private const int ZeroChunk = 1 << 20;
 
     private static readonly NativeBuffer Zeroes = CreateZeroes();

@@ -10,10 +10,10 @@ internal sealed class NbdNetlinkClient : IDisposable
     private const byte FamilyVersion = 1;
 
     // Nested attributes: SOCKETS { SOCK_ITEM { SOCK_FD } } and DEVICE_LIST { DEVICE_ITEM { INDEX, CONNECTED } }.
-    private const ushort SocketItem = 1;
-    private const ushort SocketFd = 1;
-    private const ushort DeviceIndex = 1;
-    private const ushort DeviceConnected = 2;
+    internal const ushort SocketItem = 1;
+    internal const ushort SocketFd = 1;
+    internal const ushort DeviceIndex = 1;
+    internal const ushort DeviceConnected = 2;
 
     private readonly GenericNetlinkSocket _socket;
     private readonly ushort _familyId;
