@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Dmp.Native;
 
 namespace Dmp.Cli;
@@ -28,7 +29,9 @@ internal static class DmpCommandLine
         ParseResult result = Create().Parse(args);
         if (result.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"dmp: {result.Errors[0].Message} (see 'dmp --help')");
+            // "No command" is implied by an unknown one; name the unknown one instead.
+            ParseError error = result.Errors.FirstOrDefault(e => result.UnmatchedTokens.Any(e.Message.Contains)) ?? result.Errors[0];
+            Console.Error.WriteLine($"dmp: {error.Message} (see 'dmp --help')");
             return UsageError;
         }
 

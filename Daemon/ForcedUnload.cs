@@ -24,9 +24,13 @@ internal static class ForcedUnload
         bool found = state.Status != DaemonStatus.NotLoaded;
         found |= DisconnectDevices(run);
         found |= FuseMount.Unmount(run.ModuleMount) == 0;
-        run.RemoveDaemonFiles();
-        File.Delete(run.PidFile);
-        run.RemoveIfEmpty();
+        if (Directory.Exists(run.Path))
+        {
+            run.RemoveDaemonFiles();
+            File.Delete(run.PidFile);
+            run.RemoveIfEmpty();
+        }
+
         return found;
     }
 

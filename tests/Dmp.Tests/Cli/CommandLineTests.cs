@@ -1,0 +1,156 @@
+using Dmp.Daemon;
+
+namespace Dmp.Tests.Cli;
+
+/// <summary>Bad input to the real binary: one clear line on stderr, nothing on stdout, a non-zero exit, no change.</summary>
+public sealed class CommandLineTests : IDisposable
+{
+    private readonly string _runDirectory = Path.Combine(Path.GetTempPath(), $"dmp-cli-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_runDirectory))
+        {
+            Directory.Delete(_runDirectory, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("", "Required command was not provided")]
+    [InlineData("frobnicate", "frobnicate")]
+    [InlineData("load --size 1000", "must be a multiple of 512 bytes")]
+    [InlineData("load --size abc", "invalid size 'abc'")]
+    [InlineData("load --size -1G", "")]
+    [InlineData("load --size 0", "invalid size '0'")]
+    [InlineData("load --size 99999999P", "too large")]
+    [InlineData("load ''", "a backing cannot be an empty string")]
+    [InlineData("unload --bogus", "--bogus")]
+    public void Usage_errors_exit_2_with_one_line(string arguments, string expected)
+    {
+        ShellResult result = DmpBinary.Run(arguments);
+
+        Assert.Equal(2, result.ExitCode);
+        AssertOneLine(result, expected);
+    }
+
+    [Theory]
+    [InlineData("load /etc/hostname --size 1M", "--size applies only to memory and zero backings")]
+    [InlineData("load /tmp/a.img /tmp/a.img", "backing /tmp/a.img is given more than once")]
+    public void Inconsistent_load_arguments_are_refused(string arguments, string expected)
+    {
+        ShellResult result = DmpBinary.Run($"--run-dir {_runDirectory} {arguments}");
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result, expected);
+        Assert.False(Directory.Exists(_runDirectory));
+    }
+
+    [Theory]
+    [InlineData("load")]
+    [InlineData("unload")]
+    [InlineData("unload --force")]
+    public void Loading_and_unloading_need_root(string command)
+    {
+        ShellResult result = DmpBinary.Run($"--run-dir {_runDirectory} {command}", Shell.Nobody);
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result, "Operation not permitted");
+    }
+
+    [Theory]
+    [InlineData("stat")]
+    [InlineData("reset")]
+    [InlineData("unload")]
+    [InlineData("unload --force")]
+    public void Commands_on_a_module_that_is_not_loaded_say_so(string command)
+    {
+        ShellResult result = DmpBinary.Run($"--run-dir {_runDirectory} {command}");
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result, "module dmp is not loaded");
+    }
+
+    [Fact]
+    public void Load_fails_cleanly_on_a_kernel_without_nbd()
+    {
+        if (Directory.Exists("/sys/module/nbd") || Directory.Exists($"/lib/modules/{Environment.OSVersion.Version}"))
+        {
+            return; // this host has nbd: the qemu suites cover load there
+        }
+
+        ShellResult result = DmpBinary.Run($"--run-dir {_runDirectory} load");
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result, "the kernel has no nbd support: modprobe nbd failed");
+        Assert.False(Directory.Exists(_runDirectory));
+    }
+
+    [Fact]
+    public void A_second_load_fails_with_file_exists_and_changes_nothing()
+    {
+        Directory.CreateDirectory(_runDirectory);
+        var run = new RunDirectory(_runDirectory);
+        using PidFile daemon = PidFile.TryAcquire(run.PidFile)!; // this test plays the running daemon
+
+        ShellResult result = DmpBinary.Run($"--run-dir {_runDirectory} load");
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result, $"could not load module dmp: File exists (the daemon runs as pid {Environment.ProcessId})");
+        Assert.Equal([run.PidFile], Directory.GetFileSystemEntries(_runDirectory));
+    }
+
+    [Fact]
+    public void A_daemon_that_does_not_answer_is_reported_with_the_way_out()
+    {
+        Directory.CreateDirectory(_runDirectory);
+        using PidFile daemon = PidFile.TryAcquire(new RunDirectory(_runDirectory).PidFile)!;
+
+        ShellResult result = DmpBinary.Run($"--run-dir {_runDirectory} unload");
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result, "does not answer; use 'dmp unload --force'");
+    }
+
+    [Fact]
+    public void The_remains_of_a_dead_daemon_block_load_until_a_forced_unload_clears_them()
+    {
+        var run = new RunDirectory(_runDirectory);
+        Directory.CreateDirectory(run.ModuleMount);
+        File.WriteAllText(run.PidFile, "999999\n"); // no lock: its daemon is gone
+        File.WriteAllText(run.DeviceTable, "nbd7 1048576 memory\n");
+
+        foreach (string command in new[] { "load", "stat" })
+        {
+            ShellResult refused = DmpBinary.Run($"--run-dir {_runDirectory} {command}");
+            Assert.Equal(1, refused.ExitCode);
+            AssertOneLine(refused, "the daemon (pid 999999) died without unloading; run 'dmp unload --force' to clean up");
+        }
+
+        ShellResult forced = DmpBinary.Run($"--run-dir {_runDirectory} unload --force");
+
+        Assert.Equal((0, "", ""), (forced.ExitCode, forced.Output, forced.Errors));
+        Assert.False(Directory.Exists(_runDirectory));
+    }
+
+    [Fact]
+    public void Help_lists_the_commands()
+    {
+        ShellResult result = DmpBinary.Run("--help");
+
+        Assert.Equal(0, result.ExitCode);
+        foreach (string command in new[] { "load", "unload", "stat", "reset" })
+        {
+            Assert.Contains($"  {command}", result.Output);
+        }
+
+        Assert.DoesNotContain("daemon", result.Output.Replace("daemon ", "", StringComparison.Ordinal).Replace("daemon)", "", StringComparison.Ordinal));
+    }
+
+    private static void AssertOneLine(ShellResult result, string expected)
+    {
+        Assert.Equal("", result.Output);
+        Assert.StartsWith("dmp: ", result.Errors);
+        Assert.Single(result.Errors.TrimEnd('\n').Split('\n'));
+        Assert.Contains(expected, result.Errors);
+    }
+}

@@ -1,0 +1,119 @@
+using Dmp.Stats;
+using Dmp.Sysfs;
+
+namespace Dmp.Tests.Sysfs;
+
+/// <summary>The stat tree mounted through the host kernel's real FUSE, used with ordinary tools.</summary>
+public sealed class ModuleTreeMountTests : IDisposable
+{
+    private readonly string _mountPoint = Directory.CreateTempSubdirectory("dmp-module-").FullName;
+    private readonly IoStatistics _statistics = new();
+    private readonly CounterShard _shard;
+    private readonly List<string> _log = [];
+    private readonly FuseServer _server;
+
+    public ModuleTreeMountTests()
+    {
+        // The mount point must be reachable by the unprivileged user of the permission tests.
+        File.SetUnixFileMode(_mountPoint, (UnixFileMode)0x1ed);
+        _shard = _statistics.OpenShard();
+        _server = FuseServer.Mount(_mountPoint, ModuleTree.Create(_statistics), _log.Add);
+    }
+
+    private string Volumes => Path.Combine(_mountPoint, "stat", "volumes");
+
+    private string Reset => Path.Combine(_mountPoint, "stat", "reset");
+
+    public void Dispose()
+    {
+        _server.Dispose();
+        Assert.DoesNotContain(_mountPoint, File.ReadAllText("/proc/self/mountinfo"));
+        Directory.Delete(_mountPoint);
+        Assert.Empty(_log);
+    }
+
+    [Fact]
+    public void Volumes_shows_the_counters_as_they_are_at_each_read()
+    {
+        Assert.Equal(VolumesReport.Format(default), Shell.Run($"cat {Volumes}").Output);
+
+        _shard.Record(IoOperation.Read, 4096, failed: false);
+        _shard.Record(IoOperation.Write, 1024, failed: false);
+
+        Assert.Equal(
+            "read:\n reqs: 1\n avg size: 4096\nwrite:\n reqs: 1\n avg size: 1024\ntotal:\n reqs: 2\n avg size: 2560\n",
+            Shell.Run($"cat {Volumes}").Output);
+    }
+
+    [Fact]
+    public void Reading_in_small_pieces_gives_the_same_text()
+    {
+        _shard.Record(IoOperation.Read, 4096, failed: false);
+        ShellResult pieces = Shell.Run($"dd if={Volumes} bs=7 status=none");
+        Assert.Equal(0, pieces.ExitCode);
+        Assert.Equal(VolumesReport.Format(_statistics.Snapshot()), pieces.Output);
+    }
+
+    [Fact]
+    public void Writing_1_to_reset_zeroes_the_counters_before_the_write_returns()
+    {
+        _shard.Record(IoOperation.Read, 4096, failed: false);
+
+        ShellResult reset = Shell.Run($"echo 1 > {Reset} && cat {Volumes}");
+
+        Assert.Equal(0, reset.ExitCode);
+        Assert.Equal(VolumesReport.Format(default), reset.Output);
+    }
+
+    [Theory]
+    [InlineData("2")]
+    [InlineData("0")]
+    [InlineData("11")]
+    [InlineData("yes")]
+    [InlineData(" 1")]
+    public void Any_other_value_fails_the_write_with_einval_and_changes_nothing(string value)
+    {
+        _shard.Record(IoOperation.Read, 4096, failed: false);
+
+        ShellResult reset = Shell.Run($"echo '{value}' > {Reset}");
+
+        Assert.NotEqual(0, reset.ExitCode);
+        Assert.Contains("Invalid argument", reset.Errors);
+        Assert.Equal(1, _statistics.Snapshot()[IoOperation.Read].Requests);
+    }
+
+    [Fact]
+    public void The_files_carry_sysfs_modes_and_the_directory_lists_them()
+    {
+        ShellResult listing = Shell.Run($"stat -c '%n %a %U' {_mountPoint}/stat/* && ls -a {_mountPoint}/stat");
+
+        Assert.Equal(
+            $"{Reset} 200 root\n{Volumes} 444 root\n.\n..\nreset\nvolumes\n",
+            listing.Output);
+    }
+
+    [Fact]
+    public void Everyone_may_read_volumes_but_only_root_may_reset()
+    {
+        _shard.Record(IoOperation.Read, 4096, failed: false);
+
+        Assert.Equal(VolumesReport.Format(_statistics.Snapshot()), Shell.Run($"cat {Volumes}", Shell.Nobody).Output);
+        ShellResult reset = Shell.Run($"echo 1 > {Reset}", Shell.Nobody);
+        Assert.NotEqual(0, reset.ExitCode);
+        Assert.Contains("Permission denied", reset.Errors);
+        Assert.Equal(1, _statistics.Snapshot()[IoOperation.Read].Requests);
+    }
+
+    [Fact]
+    public void Even_root_cannot_write_volumes_or_read_reset()
+    {
+        Assert.Contains("Permission denied", Shell.Run($"echo 1 > {Volumes}").Errors);
+        Assert.Contains("Permission denied", Shell.Run($"cat {Reset}").Errors);
+    }
+
+    [Fact]
+    public void Missing_names_are_not_found()
+    {
+        Assert.Contains("No such file or directory", Shell.Run($"cat {_mountPoint}/stat/nothing").Errors);
+    }
+}
