@@ -33,7 +33,8 @@ internal static class LoadCommand
                 throw new CommandException(LoadedModule.DeadMessage(state));
         }
 
-        NbdModule.EnsureLoaded();
+        KernelModules.EnsureNbd();
+        KernelModules.EnsureFuse();
         DaemonLauncher.Launch(options);
         foreach (DeviceRecord device in DeviceTable.Read(options.RunDirectory.DeviceTable))
         {
