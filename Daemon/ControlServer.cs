@@ -48,6 +48,7 @@ internal sealed class ControlServer : IDisposable
         return server;
     }
 
+    /// <summary>Stops accepting; from another thread, also waits for the request in hand to be answered.</summary>
     public void Dispose()
     {
         _listener.Dispose(); // ends the blocked Accept

@@ -143,6 +143,10 @@ internal sealed partial class DaemonHost : IDisposable
     public void Dispose()
     {
         Stop();
+
+        // An unload stops everything from the control thread; disposing here (again) waits for that
+        // thread, so the process does not exit before the unloading client has its reply.
+        _control?.Dispose();
         _stopRequested.Dispose();
     }
 
