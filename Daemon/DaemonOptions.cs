@@ -7,6 +7,7 @@ internal sealed record DaemonOptions(IReadOnlyList<BackingSpec> Backings, long S
 {
     /// <summary>The hidden <c>daemon</c> command line that reproduces these options.</summary>
     public IReadOnlyList<string> ToArguments() =>
-        ["daemon", "--run-dir", RunDirectory.Path, "--size", Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["daemon", "--run-dir", RunDirectory.Path,
+            .. Backings.Any(backing => backing.IsSized) ? ["--size", Size.ToString(System.Globalization.CultureInfo.InvariantCulture)] : Array.Empty<string>(),
             "--", .. Backings.Select(backing => backing.ToString())];
 }

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Dmp.Cli;
+using Dmp.Daemon;
+using Dmp.Storage;
+
+namespace Dmp.Tests.Daemon;
+
+public class DaemonOptionsTests
+{
+    [Theory]
+    [InlineData("load")]
+    [InlineData("load|zero|--size|64M")]
+    [InlineData("load|/tmp/a.img")]
+    [InlineData("load|memory|/tmp/a.img|/tmp/with space.img|--size|1G|--run-dir|/tmp/run")]
+    [InlineData("load|./-dash.img")]
+    public void The_daemon_command_line_reproduces_the_load_options(string load)
+    {
+        DaemonOptions options = Parse(load.Split('|'));
+
+        DaemonOptions daemon = Parse([.. options.ToArguments()]);
+
+        Assert.Equal(options.Backings, daemon.Backings);
+        Assert.Equal(options.Size, daemon.Size);
+        Assert.Equal(options.RunDirectory.Path, daemon.RunDirectory.Path);
+    }
+
+    [Fact]
+    public void Without_backings_one_gigabyte_of_memory_is_served()
+    {
+        DaemonOptions options = Parse(["load"]);
+
+        Assert.Equal([BackingSpec.Memory], options.Backings);
+        Assert.Equal(1L << 30, options.Size);
+        Assert.Equal("/run/dmp", options.RunDirectory.Path);
+    }
+
+    private static DaemonOptions Parse(string[] arguments)
+    {
+        ParseResult result = DmpCommandLine.Create().Parse(arguments);
+        Assert.Empty(result.Errors.Select(error => error.Message));
+        return CommonOptions.DaemonOptionsOf(result);
+    }
+}
