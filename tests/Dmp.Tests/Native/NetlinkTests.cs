@@ -1,0 +1,58 @@
+using Dmp.Native.Netlink;
+
+namespace Dmp.Tests.Native;
+
+public class NetlinkTests
+{
+    [Fact]
+    public void A_message_is_headers_then_aligned_attributes_with_nesting()
+    {
+        var message = new GenericNetlinkMessage(familyId: 0x1234, command: 1, version: 1)
+            .AddUInt32(1, 0xAABBCCDD)
+            .AddString(10, "abcde");
+        int nested = message.BeginNested(7);
+        message.AddUInt64(2, 1);
+        message.EndNested(nested);
+
+        byte[] bytes = message.Complete(sequence: 5, flags: 0x5).ToArray();
+
+        byte[] expected =
+        [
+            68, 0, 0, 0, 0x34, 0x12, 0x05, 0x00, 5, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: length 68, type, flags, seq, port 0
+            1, 1, 0, 0,                                                  // genlmsghdr: command 1, version 1
+            8, 0, 1, 0, 0xDD, 0xCC, 0xBB, 0xAA,                          // u32 attribute 1
+            10, 0, 10, 0, (byte)'a', (byte)'b', (byte)'c', (byte)'d', (byte)'e', 0, 0, 0, // "abcde\0", padded to 4
+            16, 0, 7, 0x80,                                              // nested attribute 7 (NLA_F_NESTED), 16 bytes
+            12, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0,                         // u64 attribute 2 inside it
+        ];
+        Assert.Equal(expected, bytes);
+    }
+
+    [Fact]
+    public void Attributes_are_read_back_including_nested_ones_and_a_truncated_one_ends_the_walk()
+    {
+        byte[] attributes =
+        [
+            8, 0, 1, 0, 42, 0, 0, 0,
+            12, 0, 0x09, 0x80, 8, 0, 1, 0, 7, 0, 0, 0,
+            200, 0, 3, 0, // claims more than there is
+        ];
+        var reader = new NetlinkAttributes(attributes);
+
+        Assert.True(reader.TryGetUInt32(1, out uint value));
+        Assert.Equal(42u, value);
+        Assert.True(reader.TryGet(9, out ReadOnlySpan<byte> nested));
+        Assert.True(new NetlinkAttributes(nested).TryGetUInt32(1, out uint inner));
+        Assert.Equal(7u, inner);
+        Assert.False(reader.TryGet(3, out _));
+    }
+
+    [Fact]
+    public void The_host_kernel_resolves_the_generic_netlink_controller_itself()
+    {
+        using var socket = GenericNetlinkSocket.Open();
+
+        Assert.Equal(Netlink.ControllerFamilyId, socket.ResolveFamily("nlctrl"));
+        Assert.Null(socket.ResolveFamily("no-such-family"));
+    }
+}
