@@ -18,7 +18,7 @@ public class NetlinkTests
 
         byte[] expected =
         [
-            68, 0, 0, 0, 0x34, 0x12, 0x05, 0x00, 5, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: length 68, type, flags, seq, port 0
+            56, 0, 0, 0, 0x34, 0x12, 0x05, 0x00, 5, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: length 56, type, flags, seq, port 0
             1, 1, 0, 0,                                                  // genlmsghdr: command 1, version 1
             8, 0, 1, 0, 0xDD, 0xCC, 0xBB, 0xAA,                          // u32 attribute 1
             10, 0, 10, 0, (byte)'a', (byte)'b', (byte)'c', (byte)'d', (byte)'e', 0, 0, 0, // "abcde\0", padded to 4
