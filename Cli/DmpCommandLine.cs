@@ -17,8 +17,8 @@ internal static class DmpCommandLine
             CommonOptions.RunDirectory,
             LoadCommand.Create(),
             UnloadCommand.Create(),
-            StatCommand.Create(),
-            ResetCommand.Create(),
+            StatCommands.CreateStat(),
+            StatCommands.CreateReset(),
             DaemonCommand.Create(),
         };
         return root;

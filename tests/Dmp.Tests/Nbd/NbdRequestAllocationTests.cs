@@ -1,31 +1,15 @@
 using Dmp.Nbd;
-using Dmp.Native;
-using Dmp.Stats;
-using Dmp.Storage;
 
 namespace Dmp.Tests.Nbd;
 
 [Collection(Measurement.Name)]
 public sealed class NbdRequestAllocationTests : IDisposable
 {
-    private readonly MemoryStore _store = new(64 << 20);
-    private readonly NbdConnection _connection;
-    private readonly NbdTestClient _client;
+    private readonly ServedConnection _served = new(64 << 20);
 
-    public NbdRequestAllocationTests()
-    {
-        (FileDescriptor server, FileDescriptor client) = UnixSocket.CreatePair();
-        _connection = new NbdConnection("test", server, new NbdExport(_store, new IoStatistics()), NbdRequestPoolPolicy.CreatePool());
-        _connection.Start();
-        _client = new NbdTestClient(client);
-    }
+    private NbdTestClient Client => _served.Client;
 
-    public void Dispose()
-    {
-        _client.Dispose();
-        _connection.Dispose();
-        _store.Dispose();
-    }
+    public void Dispose() => _served.Dispose();
 
     [Fact]
     public void A_request_allocates_nothing_in_steady_state()
@@ -39,15 +23,15 @@ public sealed class NbdRequestAllocationTests : IDisposable
             {
                 for (int i = 0; i < depth; i++)
                 {
-                    _client.Send(i % 2 == 0 ? NbdCommand.Read : NbdCommand.Write, (ulong)i, (ulong)i * 4096, 4096, i % 2 == 0 ? default : data);
+                    Client.Send(i % 2 == 0 ? NbdCommand.Read : NbdCommand.Write, (ulong)i, (ulong)i * 4096, 4096, i % 2 == 0 ? default : data);
                 }
 
                 for (int i = 0; i < depth; i++)
                 {
-                    (_, ulong cookie) = _client.ReceiveReply();
+                    (_, ulong cookie) = Client.ReceiveReply();
                     if (cookie % 2 == 0)
                     {
-                        _client.ReceiveExactly(data);
+                        Client.ReceiveExactly(data);
                     }
                 }
             }
