@@ -3,6 +3,7 @@
 # kernel unpacked into the cache (default /var/cache/dmp-vm, or $DMP_VM_CACHE).
 # Idempotent; prints the kernel version in use.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 export DEBIAN_FRONTEND=noninteractive
@@ -33,9 +34,11 @@ if ((${#missing[@]})); then
 fi
 
 # linux-image-amd64 depends on the current linux-image-VERSION-amd64.
+# (awk reads all of its input, so that apt-cache never meets a closed pipe.)
 current_kernel() {
-    apt-cache depends linux-image-amd64 2>/dev/null |
-        sed -n 's/^ *Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n 1 | grep .
+    apt-cache depends linux-image-amd64 2>/dev/null | awk '
+        !v && sub(/^ *Depends: linux-image-/, "") && /-amd64$/ { v = $0 }
+        END { if (v) print v; else exit 1 }'
 }
 version=$(apt_retry current_kernel) ||
     vm_die "cannot find the kernel version: apt-cache depends linux-image-amd64 names none"

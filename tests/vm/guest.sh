@@ -8,6 +8,7 @@
 # every guest write has reached the host file when write() returns; the
 # status is written last. The kernel console goes to a separate log file.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
@@ -21,7 +22,7 @@ while (($#)); do
     case $1 in
     --timeout | --mem | --smp)
         [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage
-        declare "${1#--}=$2"
+        printf -v "${1#--}" %s "$2" # sets timeout, mem or smp
         shift 2
         ;;
     --env)
@@ -52,7 +53,7 @@ kernel=$kdir/boot/vmlinux-$version # see deps.sh
 # The initramfs: busybox, the init script and the modules a 9p root needs,
 # cached under a hash of all that goes into it.
 initrd_path() {
-    local key out stage ko n=10
+    local key out ko n=10
     key=$({
         cat "$VM_DIR/initramfs-init.sh" /bin/busybox
         printf '%s\n' "$version" "${VM_BOOT_MODULES[@]}"
@@ -60,7 +61,10 @@ initrd_path() {
     out=$VM_CACHE/initrd-$version-$key.cpio.gz
     if [[ ! -f $out ]]; then
         vm_lock_cache
+        # Not local: the trap runs after the function has returned. This
+        # function runs in a subshell, whose exit runs the trap.
         stage=$(mktemp -d "$VM_CACHE/.initrd-XXXXXX")
+        trap 'rm -rf -- "$stage"' EXIT
         mkdir -p "$stage"/root/{bin,dev,proc,sys,job,host,ovl,newroot,modules}
         cp /bin/busybox "$stage/root/bin/"
         ln -s busybox "$stage/root/bin/sh"
@@ -74,7 +78,8 @@ initrd_path() {
         (cd "$stage/root" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) |
             gzip -1 >"$stage/initrd"
         mv "$stage/initrd" "$out"
-        rm -rf -- "$stage"
+        # Drop initramfs images of old inputs (qemu reads its image at start).
+        find "$VM_CACHE" -maxdepth 1 -name 'initrd-*.cpio.gz' -mtime +7 -delete
     fi
     printf '%s\n' "$out"
 }
@@ -87,8 +92,8 @@ share=$tmp/job
 mkdir "$share"
 : >"$share/output"
 qpid='' tpid=''
-# shellcheck disable=SC2317 # called by the trap
 cleanup() {
+    set +e # a failing kill or wait must not stop the clean-up
     if [[ -n $qpid ]]; then kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null; fi
     if [[ -n $tpid ]]; then kill "$tpid" 2>/dev/null && wait "$tpid" 2>/dev/null; fi
     if [[ -n ${DMP_VM_KEEP:-} ]]; then
@@ -122,7 +127,7 @@ done
     for e in ${envs[@]+"${envs[@]}"}; do
         echo "export ${e%%=*}=$(vm_quote "${e#*=}")"
     done
-    echo "cd -- $(vm_quote "$cwd") || exit 126"
+    echo "cd -- $(vm_quote "$cwd") || { echo 'guest.sh: the cwd is not there in the guest' >&2; exit 126; }"
     if [[ -x $script ]]; then printf 'exec'; else printf 'exec /bin/bash'; fi
     for arg in "$script" "$@"; do printf ' %s' "$(vm_quote "$arg")"; done
     echo
@@ -167,7 +172,11 @@ fi
 {
     echo "guest.sh: $why"
     [[ ! -s $tmp/qemu.log ]] || sed 's/^/  qemu: /' "$tmp/qemu.log"
-    echo "guest.sh: the kernel console ended with:"
-    tail -n 40 "$tmp/console.log" | sed 's/^/  | /'
+    if [[ -s $tmp/console.log ]]; then
+        echo "guest.sh: the kernel console ended with:"
+        tail -n 40 "$tmp/console.log" | sed 's/^/  | /'
+    else
+        echo "guest.sh: the kernel console is empty"
+    fi
 } >&2
 exit "$rc"

@@ -76,6 +76,12 @@ done
 # hide every shared library.
 mkdir -p $R/usr/lib/modules
 ln -sfn "$KMODDIR" "$R/usr/lib/modules/$KVER"
+# The kernel loads modules on demand (dm-mod when /dev/mapper/control is
+# opened, say) by running kernel.modprobe in this initramfs, not in the
+# chroot: send it to the chroot's modprobe.
+printf '#!/bin/sh\nexec chroot %s /sbin/modprobe "$@"\n' $R >/bin/chroot-modprobe
+chmod 755 /bin/chroot-modprobe
+echo /bin/chroot-modprobe >/proc/sys/kernel/modprobe
 hostname dmp-vm
 ip link set lo up
 cp /job/job.sh $R/run/dmp-vm-job.sh
