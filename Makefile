@@ -3,7 +3,9 @@
 DOTNET      ?= dotnet
 CONFIG      ?= Release
 PUBLISH_DIR := build/publish
-SOURCES     := $(shell find . -path ./tests -prune -o -path ./build -prune -o \( -name '*.cs' -o -name '*.csproj' -o -name 'rd.xml' \) -print)
+# The product's sources: not the tests, and not what the build itself generates under obj/ and bin/.
+SOURCES     := $(shell find . \( -path ./tests -o -path ./build -o -path ./obj -o -path ./bin -o -path ./.git \) -prune \
+                 -o \( -name '*.cs' -o -name '*.csproj' -o -name 'rd.xml' \) -print)
 
 .PHONY: all clean test unit-test vm-test demo deps
 
