@@ -37,24 +37,22 @@ internal static class CommonOptions
     {
         Description = "memory (default), zero, or a file or block device; one nbd device each",
         Arity = ArgumentArity.ZeroOrMore,
-        CustomParser = result =>
-        {
-            var backings = new List<BackingSpec>();
-            foreach (var token in result.Tokens)
-            {
-                try
-                {
-                    backings.Add(BackingSpec.Parse(token.Value));
-                }
-                catch (FormatException exception)
-                {
-                    result.AddError(exception.Message);
-                }
-            }
-
-            return [.. backings];
-        },
+        CustomParser = result => result.Tokens.Select(token => ParseBacking(result, token.Value)).OfType<BackingSpec>().ToArray(),
     };
+
+    /// <summary>Parses one BACKING, reporting a bad one as a parse error of <paramref name="result"/>.</summary>
+    public static BackingSpec? ParseBacking(System.CommandLine.Parsing.ArgumentResult result, string text)
+    {
+        try
+        {
+            return BackingSpec.Parse(text);
+        }
+        catch (FormatException exception)
+        {
+            result.AddError(exception.Message);
+            return null;
+        }
+    }
 
     public static RunDirectory RunDirectoryOf(ParseResult result) => new(result.GetValue(RunDirectory)!);
 

@@ -19,6 +19,12 @@ internal static class DmpCommandLine
             UnloadCommand.Create(),
             StatCommands.CreateStat(),
             StatCommands.CreateReset(),
+            DeviceCommands.CreateCreate(),
+            DeviceCommands.CreateRemove(),
+            CheckCommand.Create(),
+            DeviceCommands.CreateStatus(),
+            DeviceCommands.CreateAttach(),
+            DeviceCommands.CreateDetach(),
             DaemonCommand.Create(),
         };
         return root;

@@ -35,10 +35,9 @@ internal static class LoadCommand
 
         KernelModules.EnsureNbd();
         KernelModules.EnsureFuse();
-        DaemonLauncher.Launch(options);
-        foreach (DeviceRecord device in DeviceTable.Read(options.RunDirectory.DeviceTable))
+        foreach (string device in DaemonLauncher.Launch(options))
         {
-            Console.WriteLine($"{device.Name}: {device.Backing}, {device.Size} bytes");
+            Console.WriteLine(device);
         }
 
         return 0;

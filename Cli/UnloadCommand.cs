@@ -7,7 +7,6 @@ namespace Dmp.Cli;
 /// <summary><c>dmp unload</c>: rmmod. Refuses while a device is in use unless forced.</summary>
 internal static class UnloadCommand
 {
-    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(10);
 
     private static readonly Option<bool> Force = new("--force", "-f")
@@ -34,15 +33,7 @@ internal static class UnloadCommand
         }
 
         DaemonState state = LoadedModule.Require(run);
-        string reply = ControlClient.Send(run.ControlSocket, DaemonHost.UnloadRequest, ReplyTimeout)
-            ?? throw new CommandException($"the daemon (pid {state.Pid}) does not answer; use 'dmp unload --force'");
-        if (reply != ControlClient.Ok)
-        {
-            throw new CommandException(reply.StartsWith(ControlClient.ErrorPrefix, StringComparison.Ordinal)
-                ? reply[ControlClient.ErrorPrefix.Length..]
-                : $"unexpected reply from the daemon: {reply}");
-        }
-
+        DaemonClient.Request(run, DaemonHost.UnloadRequest);
         return Processes.WaitForExit(state.Pid, ExitTimeout)
             ? 0
             : throw new CommandException($"the daemon (pid {state.Pid}) unloaded but did not exit");

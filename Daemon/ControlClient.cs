@@ -3,14 +3,11 @@ using System.Text;
 
 namespace Dmp.Daemon;
 
-/// <summary>Sends one request line to the daemon's control socket and returns its reply line.</summary>
+/// <summary>Sends one request to the daemon's control socket and returns its reply.</summary>
 internal static class ControlClient
 {
-    public const string Ok = "ok";
-    public const string ErrorPrefix = "error ";
-
-    /// <returns>The reply line, or null when no daemon answers at <paramref name="path"/>.</returns>
-    public static string? Send(string path, string request, TimeSpan timeout)
+    /// <returns>The reply, or null when no daemon listens at <paramref name="path"/>.</returns>
+    public static ControlReply? Send(string path, IEnumerable<string> request, TimeSpan timeout)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -23,29 +20,9 @@ internal static class ControlClient
         }
 
         socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
-        socket.Send(Encoding.UTF8.GetBytes(request + "\n"));
-        return ReadLine(socket);
-    }
-
-    /// <summary>Reads up to a newline; null when the peer closes first.</summary>
-    internal static string? ReadLine(Socket socket)
-    {
-        var line = new List<byte>();
-        byte[] buffer = new byte[256];
-        while (true)
-        {
-            int received = socket.Receive(buffer);
-            if (received == 0)
-            {
-                return null;
-            }
-
-            int newline = Array.IndexOf(buffer, (byte)'\n', 0, received);
-            line.AddRange(buffer.AsSpan(0, newline < 0 ? received : newline));
-            if (newline >= 0)
-            {
-                return Encoding.UTF8.GetString([.. line]);
-            }
-        }
+        socket.Send(Encoding.UTF8.GetBytes(ControlProtocol.EncodeRequest(request) + "\n"));
+        using var stream = new NetworkStream(socket);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return ControlProtocol.ReadReply(reader);
     }
 }

@@ -4,20 +4,20 @@ using System.Text;
 namespace Dmp.Daemon;
 
 /// <summary>
-/// The daemon's control socket: a client sends one request line and gets one reply line
-/// (<c>ok</c> or <c>error MESSAGE</c>). Requests are handled one at a time, in arrival order.
-/// The socket is root-only (mode 0600), so every client may change state.
+/// The daemon's control socket (<see cref="ControlProtocol"/>). Requests are handled one at a time, in
+/// arrival order, on one thread. The socket is root-only (mode 0600), so every client may change state.
 /// </summary>
 internal sealed class ControlServer : IDisposable
 {
+    private const int MaxRequestLength = 64 * 1024;
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Socket _listener;
     private readonly string _path;
-    private readonly Func<string, string> _handle;
+    private readonly Func<string[], ControlReply> _handle;
     private readonly Thread _thread;
 
-    private ControlServer(Socket listener, string path, Func<string, string> handle)
+    private ControlServer(Socket listener, string path, Func<string[], ControlReply> handle)
     {
         _listener = listener;
         _path = path;
@@ -25,8 +25,8 @@ internal sealed class ControlServer : IDisposable
         _thread = new Thread(AcceptLoop) { IsBackground = true, Name = "control" };
     }
 
-    /// <param name="handle">Turns a request line into a reply line; called on the control thread.</param>
-    public static ControlServer Start(string path, Func<string, string> handle)
+    /// <param name="handle">Answers a request (its decoded fields); called on the control thread.</param>
+    public static ControlServer Start(string path, Func<string[], ControlReply> handle)
     {
         File.Delete(path); // a stale socket of a dead daemon; the pid lock says none is alive
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -86,13 +86,37 @@ internal sealed class ControlServer : IDisposable
         try
         {
             client.ReceiveTimeout = (int)ClientTimeout.TotalMilliseconds;
-            string? request = ControlClient.ReadLine(client);
-            string reply = request is null ? "error empty request" : _handle(request);
-            client.Send(Encoding.UTF8.GetBytes(reply + "\n"));
+            string? request = ReadLine(client);
+            ControlReply reply = request is null ? ControlReply.Failure("empty or oversized request") : _handle(ControlProtocol.DecodeRequest(request));
+            client.Send(Encoding.UTF8.GetBytes(ControlProtocol.EncodeReply(reply)));
         }
         catch (SocketException exception)
         {
             DaemonLog.Write($"control client: {exception.Message}");
         }
+    }
+
+    /// <summary>Reads up to a newline; null when the client closes first or sends too much.</summary>
+    private static string? ReadLine(Socket socket)
+    {
+        var line = new List<byte>();
+        byte[] buffer = new byte[4096];
+        while (line.Count < MaxRequestLength)
+        {
+            int received = socket.Receive(buffer);
+            if (received == 0)
+            {
+                return null;
+            }
+
+            int newline = Array.IndexOf(buffer, (byte)'\n', 0, received);
+            line.AddRange(buffer.AsSpan(0, newline < 0 ? received : newline));
+            if (newline >= 0)
+            {
+                return Encoding.UTF8.GetString([.. line]);
+            }
+        }
+
+        return null;
     }
 }

@@ -1,42 +1,64 @@
 using Dmp.Native;
-using Tmds.Linux;
+using Dmp.Native.DeviceMapper;
+using Dmp.Storage;
 
 namespace Dmp.Daemon;
 
 internal sealed partial class DaemonHost
 {
     public const string UnloadRequest = "unload";
+    public const string AttachRequest = "attach";
+    public const string DetachRequest = "detach";
+    public const string CreateRequest = "create";
+    public const string RemoveRequest = "remove";
+    public const string StatusRequest = "status";
 
-    private string HandleControlRequest(string request) => request switch
+    private static readonly string[] StatusColumns = ["DEVICE", "SIZE", "BACKING", "DM DEVICES"];
+
+    private ControlReply HandleControlRequest(string[] request)
     {
-        UnloadRequest => Unload(),
-        _ => $"{ControlClient.ErrorPrefix}unknown request '{request}'",
-    };
+        try
+        {
+            return request switch
+            {
+                [UnloadRequest] => Unload(),
+                [AttachRequest, string backing, string size] => Attach(BackingSpec.Parse(backing), long.Parse(size, System.Globalization.CultureInfo.InvariantCulture)),
+                [DetachRequest, string device] => Detach(device),
+                [CreateRequest, string name, string sectors, string device] => Create(name, ulong.Parse(sectors, System.Globalization.CultureInfo.InvariantCulture), device),
+                [RemoveRequest, string name] => Remove(name),
+                [StatusRequest] => Status(),
+                _ => ControlReply.Failure($"unknown request '{string.Join(' ', request)}'"),
+            };
+        }
+        catch (Exception exception) when (exception is NativeException or InvalidOperationException or IOException or FormatException or OverflowException)
+        {
+            return ControlReply.Failure(exception.Message);
+        }
+    }
 
-    /// <summary>
-    /// rmmod: refuses while any device is held (a dm table, a mount), otherwise stops everything.
-    /// Each device is claimed exclusively first, like the module refcount check, and the claims are
-    /// held through the disconnect, so nothing can grab a device in between.
-    /// </summary>
-    private string Unload()
+    /// <summary>rmmod: refuses while any device is held (a dm table, a mount), otherwise stops everything.</summary>
+    private ControlReply Unload()
     {
         var claims = new List<FileDescriptor>();
         try
         {
-            foreach (ServedDevice device in _devices)
+            lock (_lifecycle)
             {
-                FileDescriptor? claim = FileDescriptor.TryOpen(device.DevicePath, LibC.O_RDONLY | LibC.O_EXCL, out int errno);
-                if (claim is null && errno == LibC.EBUSY)
+                foreach (ServedDevice device in _devices)
                 {
-                    return ControlClient.ErrorPrefix + InUseMessage(device.Name);
-                }
+                    if (!TryClaim(device, out FileDescriptor? claim, out string inUse))
+                    {
+                        return ControlReply.Failure($"module dmp is in use: {inUse}");
+                    }
 
-                if (claim is not null)
-                {
-                    claims.Add(claim);
+                    if (claim is not null)
+                    {
+                        claims.Add(claim);
+                    }
                 }
             }
 
+            // The claims are held through the disconnect, so nothing can grab a device in between.
             Stop();
         }
         finally
@@ -45,24 +67,174 @@ internal sealed partial class DaemonHost
         }
 
         _stopRequested.Set();
-        return ControlClient.Ok;
+        return ControlReply.Success();
     }
 
-    /// <summary>Names what holds a device, as rmmod names the modules that use one.</summary>
-    private static string InUseMessage(string device)
+    private ControlReply Attach(BackingSpec backing, long size)
     {
-        string holdersPath = $"/sys/block/{device}/holders";
-        string[] holders = Directory.Exists(holdersPath)
-            ? Directory.GetFileSystemEntries(holdersPath).Select(Path.GetFileName).OfType<string>().Order().Select(DescribeHolder).ToArray()
-            : [];
-        return holders.Length > 0
-            ? $"module dmp is in use: {device} is held by {string.Join(", ", holders)}"
-            : $"module dmp is in use: {device} is open exclusively (mounted?)";
+        IBackingStore store = backing.Open(size);
+        lock (_lifecycle)
+        {
+            try
+            {
+                return ControlReply.Success(Describe(AttachLocked(store, createdFor: null)));
+            }
+            catch
+            {
+                store.Dispose();
+                throw;
+            }
+        }
     }
 
-    private static string DescribeHolder(string holder)
+    private ControlReply Detach(string name)
     {
-        string dmName = $"/sys/block/{holder}/dm/name";
-        return File.Exists(dmName) ? $"{holder} ({File.ReadAllText(dmName).Trim()})" : holder;
+        lock (_lifecycle)
+        {
+            ServedDevice device = FindDevice(name) ?? throw new InvalidOperationException($"{name} is not a device dmp serves");
+            if (!TryClaim(device, out FileDescriptor? claim, out string inUse))
+            {
+                return ControlReply.Failure(inUse);
+            }
+
+            using (claim)
+            {
+                DetachLocked(device);
+            }
+        }
+
+        return ControlReply.Success();
     }
+
+    /// <summary>
+    /// The original's <c>dmsetup create NAME --table "0 LEN dmp DEVICE"</c>: serves DEVICE on a new nbd device
+    /// and maps NAME onto it as <c>0 LEN linear nbdK 0</c>. Undoes whatever it did if a step fails.
+    /// </summary>
+    private ControlReply Create(string name, ulong sectors, string path)
+    {
+        using DeviceMapperControl deviceMapper = DeviceMapperControl.Open();
+        if (deviceMapper.Find(name) is not null)
+        {
+            return ControlReply.Failure($"device {name} already exists");
+        }
+
+        FileStore store;
+        try
+        {
+            store = FileStore.Open(path);
+        }
+        catch (NativeException exception)
+        {
+            return ControlReply.Failure($"device lookup failed: {exception.Message}");
+        }
+
+        if (sectors > (ulong)store.Size / ServedDevice.BlockSize)
+        {
+            store.Dispose();
+            return ControlReply.Failure($"{sectors} sectors do not fit on {path} ({store.Size / ServedDevice.BlockSize} sectors)");
+        }
+
+        lock (_lifecycle)
+        {
+            ServedDevice device;
+            try
+            {
+                device = AttachLocked(store, createdFor: name);
+            }
+            catch
+            {
+                store.Dispose();
+                throw;
+            }
+
+            try
+            {
+                DmDevice mapped = deviceMapper.Create(name, [new DmTarget(0, sectors, "linear", $"{NumberOf(device)} 0")]);
+                DeviceNodes.EnsureBlockNode(MapperPath(name), mapped.Device);
+                return ControlReply.Success($"{name}: {mapped.KernelName} on {device.Name} ({device.Backing})");
+            }
+            catch
+            {
+                DetachLocked(device);
+                throw;
+            }
+        }
+    }
+
+    /// <summary><c>dmsetup remove NAME</c> for a device on dmp, and the nbd device <c>create</c> attached for it.</summary>
+    private ControlReply Remove(string name)
+    {
+        using DeviceMapperControl deviceMapper = DeviceMapperControl.Open();
+        DmDevice mapped = deviceMapper.Find(name) ?? throw new InvalidOperationException($"device {name} does not exist");
+        lock (_lifecycle)
+        {
+            IReadOnlyList<DeviceNumber> dependencies = deviceMapper.Dependencies(name);
+            List<ServedDevice> below = _devices.Where(device => dependencies.Contains(NumberOf(device))).ToList();
+            if (below.Count == 0)
+            {
+                return ControlReply.Failure($"{name} is not a dmp device: it maps no device dmp serves");
+            }
+
+            int error = deviceMapper.Remove(name);
+            if (error != 0)
+            {
+                return ControlReply.Failure(error == Tmds.Linux.LibC.EBUSY ? $"device {name} is in use" : $"remove {name}: {Errno.Describe(error)}");
+            }
+
+            DeviceNodes.RemoveBlockNode(MapperPath(name), mapped.Device);
+            var output = new List<string>();
+            foreach (ServedDevice device in below.Where(device => device.CreatedFor == name))
+            {
+                if (TryClaim(device, out FileDescriptor? claim, out string inUse))
+                {
+                    using (claim)
+                    {
+                        DetachLocked(device);
+                    }
+                }
+                else
+                {
+                    output.Add($"{device.Name} stays attached: {inUse}");
+                }
+            }
+
+            return ControlReply.Success(output);
+        }
+    }
+
+    /// <summary>What is loaded: the daemon, each device with its backing and size, and the dm devices on it.</summary>
+    private ControlReply Status()
+    {
+        using DeviceMapperControl? deviceMapper = File.Exists(DeviceMapperControl.ControlPath) ? DeviceMapperControl.Open() : null;
+        lock (_lifecycle)
+        {
+            var rows = new List<string[]> { StatusColumns };
+            foreach (ServedDevice device in _devices)
+            {
+                string holders = string.Join(", ", SysBlock.Holders(device.Name).Select(holder => DescribeMapped(deviceMapper, holder)));
+                rows.Add([device.Name, device.Export.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), device.Backing, holders.Length > 0 ? holders : "-"]);
+            }
+
+            int[] widths = Enumerable.Range(0, 4).Select(column => rows.Max(row => row[column].Length)).ToArray();
+            return ControlReply.Success(
+                [$"dmp loaded: daemon pid {Environment.ProcessId}, run directory {_run.Path}",
+                    .. rows.Select(row => string.Join("  ", row.Select((cell, column) => column < 3 ? cell.PadRight(widths[column]) : cell)))]);
+        }
+    }
+
+    /// <summary>"dmp1 (dm-0, open)": a dm device on a served device, and whether anything has it open.</summary>
+    private static string DescribeMapped(DeviceMapperControl? deviceMapper, string kernelName)
+    {
+        string? name = SysBlock.DmName(kernelName);
+        if (name is null)
+        {
+            return kernelName;
+        }
+
+        DmDevice? mapped = deviceMapper?.Find(name);
+        string state = mapped is null ? "" : mapped.OpenCount > 0 ? ", open" : ", not open";
+        return $"{name} ({kernelName}{state})";
+    }
+
+    private static string MapperPath(string name) => $"/dev/mapper/{name}";
 }

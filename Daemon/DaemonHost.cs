@@ -19,9 +19,12 @@ internal sealed partial class DaemonHost : IDisposable
 {
     private readonly DaemonOptions _options;
     private readonly RunDirectory _run;
-    private readonly IoStatistics _statistics = new();
+    private readonly ModuleStatistics _statistics = new();
+    private readonly ModuleTree _tree;
     private readonly ObjectPool<NbdRequest> _requests = NbdRequestPoolPolicy.CreatePool();
     private readonly ManualResetEventSlim _stopRequested = new();
+
+    /// <summary>Guards the device list and the daemon's state; taken by control requests, resets and stopping.</summary>
     private readonly Lock _lifecycle = new();
     private readonly List<ServedDevice> _devices = [];
     private PidFile? _pidFile;
@@ -34,12 +37,13 @@ internal sealed partial class DaemonHost : IDisposable
     {
         _options = options;
         _run = options.RunDirectory;
+        _tree = new ModuleTree(_statistics, ResetStatistics);
     }
 
     /// <summary>Marks our devices in /sys/block/nbdN/backend, so a clean-up never touches anyone else's.</summary>
     public static string BackendIdentifier(RunDirectory run) => $"dmp:{run.Path}";
 
-    /// <summary>The daemon process: reports "ok" or "error MESSAGE" on stdout, then serves until stopped.</summary>
+    /// <summary>The daemon process: reports its start-up on stdout (<see cref="DaemonLauncher"/>), then serves until stopped.</summary>
     public static int Run(DaemonOptions options)
     {
         _ = LibC.setsid(); // leave the caller's session: its terminal hanging up must not stop us
@@ -53,19 +57,29 @@ internal sealed partial class DaemonHost : IDisposable
         catch (Exception exception)
         {
             host.Stop();
-            DaemonLauncher.Report(ControlClient.ErrorPrefix + exception.Message);
+            DaemonLauncher.Report(ControlReply.Failure(exception.Message));
             return 1;
         }
 
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, host.OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, host.OnSignal);
         DaemonLog.Write($"loaded: {string.Join(", ", host._devices.Select(device => $"{device.Name} ({device.Backing})"))}");
-        DaemonLauncher.Report(ControlClient.Ok);
+        DaemonLauncher.Report(ControlReply.Success(host._devices.Select(Describe).ToList()));
         DaemonLauncher.DetachStandardStreams();
 
         host._stopRequested.Wait();
         host.Stop();
         return 0;
+    }
+
+    public void Dispose()
+    {
+        Stop();
+
+        // An unload stops everything from the control thread; disposing here (again) waits for that
+        // thread, so the process does not exit before the unloading client has its reply.
+        _control?.Dispose();
+        _stopRequested.Dispose();
     }
 
     private void Start()
@@ -79,33 +93,30 @@ internal sealed partial class DaemonHost : IDisposable
             ?? throw new InvalidOperationException("the kernel has no nbd support (the nbd module is not loaded)");
 
         // Open every backing before attaching any device: a bad path then costs no kernel change at all.
-        var exports = new List<(BackingSpec Backing, NbdExport Export)>();
+        var stores = new List<IBackingStore>();
         try
         {
             foreach (BackingSpec backing in _options.Backings)
             {
-                exports.Add((backing, new NbdExport(backing.Open(_options.Size), _statistics)));
+                stores.Add(backing.Open(_options.Size));
             }
 
             Directory.CreateDirectory(_run.ModuleMount);
-            _sysfs = FuseServer.Mount(_run.ModuleMount, ModuleTree.Create(_statistics), DaemonLog.Write);
+            _sysfs = FuseServer.Mount(_run.ModuleMount, _tree.Tree, DaemonLog.Write);
             _control = ControlServer.Start(_run.ControlSocket, HandleControlRequest);
-            while (exports.Count > 0)
+            lock (_lifecycle)
             {
-                (BackingSpec backing, NbdExport export) = exports[0];
-                _devices.Add(ServedDevice.Attach(_netlink, backing, export, _requests, BackendIdentifier(_run)));
-                exports.RemoveAt(0);
+                while (stores.Count > 0)
+                {
+                    AttachLocked(stores[0], createdFor: null);
+                    stores.RemoveAt(0);
+                }
             }
         }
         finally
         {
-            foreach ((_, NbdExport export) in exports)
-            {
-                export.Store.Dispose();
-            }
+            stores.ForEach(store => store.Dispose());
         }
-
-        DeviceTable.Write(_run.DeviceTable, _devices.Select(device => device.Record));
     }
 
     /// <summary>Detaches every device and removes everything start-up created. Safe to call twice.</summary>
@@ -119,35 +130,26 @@ internal sealed partial class DaemonHost : IDisposable
             }
 
             _stopped = true;
-            foreach (ServedDevice device in Enumerable.Reverse(_devices))
-            {
-                if (device.Detach(_netlink!) is { } problem)
-                {
-                    DaemonLog.Write(problem);
-                }
-            }
+        }
 
-            _devices.Clear();
-            _control?.Dispose();
-            _sysfs?.Dispose();
-            _netlink?.Dispose();
-            if (_pidFile is not null)
+        // Unmounted before the devices go, outside the lock: a reset in progress on the FUSE thread needs it.
+        _sysfs?.Dispose();
+        lock (_lifecycle)
+        {
+            foreach (ServedDevice device in _devices.ToList())
             {
-                _run.RemoveDaemonFiles();
-                _pidFile.Dispose();
-                _run.RemoveIfEmpty();
+                DetachLocked(device);
             }
         }
-    }
 
-    public void Dispose()
-    {
-        Stop();
-
-        // An unload stops everything from the control thread; disposing here (again) waits for that
-        // thread, so the process does not exit before the unloading client has its reply.
         _control?.Dispose();
-        _stopRequested.Dispose();
+        _netlink?.Dispose();
+        if (_pidFile is not null)
+        {
+            _run.RemoveDaemonFiles();
+            _pidFile.Dispose();
+            _run.RemoveIfEmpty();
+        }
     }
 
     private void OnSignal(PosixSignalContext context)

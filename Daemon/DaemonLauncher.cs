@@ -6,14 +6,15 @@ namespace Dmp.Daemon;
 
 /// <summary>
 /// Both ends of start-up: <c>dmp load</c> re-executes this binary as the hidden <c>daemon</c> command
-/// (a running .NET process must not fork) and reads one line from the daemon's stdout: "ok" once every
-/// device is connected and the stat tree is mounted, or "error MESSAGE".
+/// (a running .NET process must not fork) and reads a <see cref="ControlReply"/> from the daemon's stdout:
+/// "ok" once every device is connected and the stat tree is mounted, or why start-up failed.
 /// </summary>
 internal static class DaemonLauncher
 {
     /// <summary>Starts a daemon and waits until it is ready.</summary>
+    /// <returns>A line for each device it serves.</returns>
     /// <exception cref="InvalidOperationException">The daemon failed to start; the message says why.</exception>
-    public static void Launch(DaemonOptions options)
+    public static IReadOnlyList<string> Launch(DaemonOptions options)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
@@ -28,24 +29,22 @@ internal static class DaemonLauncher
 
         using Process daemon = Process.Start(start)!;
         daemon.StandardInput.Close();
-        string? reply = daemon.StandardOutput.ReadLine();
-        if (reply == ControlClient.Ok)
+
+        ControlReply reply = ControlProtocol.ReadReply(daemon.StandardOutput);
+        if (reply.Succeeded)
         {
-            return;
+            return reply.Output;
         }
 
+        // Without a status line the daemon died before it could say why; its exit code is all there is.
         daemon.WaitForExit();
-        throw new InvalidOperationException(reply?.StartsWith(ControlClient.ErrorPrefix, StringComparison.Ordinal) == true
-            ? reply[ControlClient.ErrorPrefix.Length..]
-            : $"the daemon exited during start-up (exit code {daemon.ExitCode})");
+        throw new InvalidOperationException(reply.Output.Count == 0 && daemon.ExitCode != 0 && reply.Error!.StartsWith("the reply ended", StringComparison.Ordinal)
+            ? $"the daemon exited during start-up (exit code {daemon.ExitCode})"
+            : reply.Error);
     }
 
-    /// <summary>Daemon side: the one line the launcher waits for.</summary>
-    public static void Report(string line)
-    {
-        Console.Out.WriteLine(line);
-        Console.Out.Flush();
-    }
+    /// <summary>Daemon side: what the launcher waits for (not through Console, whose duplicate of stdout would keep the pipe open).</summary>
+    public static void Report(ControlReply reply) => StandardStreams.Write(StandardStreams.Output, ControlProtocol.EncodeReply(reply));
 
     /// <summary>Daemon side: from here on, log lines go to <paramref name="logFile"/>.</summary>
     public static void RedirectStandardError(string logFile) =>

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Dmp.Daemon;
 
-/// <summary>Loads the kernel modules dmp stands on (nbd, fuse) when they are missing, as <c>dmp load</c> promises.</summary>
+/// <summary>Loads the kernel modules dmp stands on (nbd, fuse, device-mapper) when they are missing, as insmod would its dependencies.</summary>
 internal static class KernelModules
 {
     private static readonly string[] ModprobeLocations = ["/usr/sbin/modprobe", "/sbin/modprobe"];
@@ -12,6 +12,9 @@ internal static class KernelModules
 
     /// <summary>fuse, for the stat tree; usually built in, a module on some distribution kernels.</summary>
     public static void EnsureFuse() => EnsureLoaded("fuse", "/sys/module/fuse");
+
+    /// <summary>device-mapper, for <c>dmp create</c>.</summary>
+    public static void EnsureDeviceMapper() => EnsureLoaded("dm_mod", "/sys/module/dm_mod");
 
     /// <exception cref="InvalidOperationException">The kernel has no such module to load.</exception>
     private static void EnsureLoaded(string module, string presence, params string[] parameters)

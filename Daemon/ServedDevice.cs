@@ -17,29 +17,47 @@ internal sealed class ServedDevice : IDisposable
 
     private readonly NbdConnection _connection;
 
-    private ServedDevice(int index, BackingSpec backing, NbdConnection connection)
+    private ServedDevice(int index, string backing, string? createdFor, string baseline, NbdConnection connection)
     {
         Index = index;
         Backing = backing;
+        CreatedFor = createdFor;
+        Baseline = baseline;
         _connection = connection;
     }
 
     public int Index { get; }
 
-    public string Name => $"nbd{Index}";
+    public string Name => NameOf(Index);
 
     public string DevicePath => $"/dev/{Name}";
 
-    public BackingSpec Backing { get; }
+    /// <summary>What backs the device, as the user named it.</summary>
+    public string Backing { get; }
+
+    /// <summary>The dm device <c>dmp create</c> attached this device for, if it did.</summary>
+    public string? CreatedFor { get; }
 
     public NbdExport Export => _connection.Export;
 
-    public DeviceRecord Record => new(Index, Export.Size, Backing.ToString());
+    public DeviceStatistics Statistics => Export.Statistics;
 
-    /// <summary>Hands one end of a socketpair to the kernel (NBD_CMD_CONNECT) and serves the other.</summary>
+    /// <summary>The kernel's /sys/block/nbdN/stat line when this device's counters were last zeroed.</summary>
+    public string Baseline { get; private set; }
+
+    public DeviceRecord Record => new(Index, Export.Size, Backing, CreatedFor);
+
+    public static string NameOf(int index) => $"nbd{index}";
+
+    /// <summary>
+    /// Hands one end of a socketpair to the kernel (NBD_CMD_CONNECT; the kernel picks a free device) and
+    /// serves <paramref name="store"/> on the other. The kernel's counters are read before the first
+    /// reply goes out, so that they and dmp's start from the same moment.
+    /// </summary>
     /// <param name="backendIdentifier">Marks the device as ours in /sys/block/nbdN/backend.</param>
     public static ServedDevice Attach(
-        NbdNetlinkClient netlink, BackingSpec backing, NbdExport export, ObjectPool<NbdRequest> requests, string backendIdentifier)
+        NbdNetlinkClient netlink, IBackingStore store, ModuleStatistics statistics, ObjectPool<NbdRequest> requests,
+        string backendIdentifier, string? createdFor)
     {
         (FileDescriptor ours, FileDescriptor theirs) = UnixSocket.CreatePair();
         int index;
@@ -51,9 +69,9 @@ internal sealed class ServedDevice : IDisposable
                 index = netlink.Connect(new NbdConnectParameters
                 {
                     SocketFds = [theirs.Value],
-                    SizeBytes = export.Size,
+                    SizeBytes = store.Size,
                     BlockSizeBytes = BlockSize,
-                    ServerFlags = (ushort)export.TransmissionFlags,
+                    ServerFlags = (ushort)NbdExport.FlagsFor(readOnly: false),
                     BackendIdentifier = backendIdentifier,
                 });
             }
@@ -65,10 +83,15 @@ internal sealed class ServedDevice : IDisposable
         }
 
         // Requests the kernel sends before the receiver starts wait in the socket.
-        var connection = new NbdConnection($"nbd{index}", ours, export, requests);
+        string baseline = SysBlock.Stat(NameOf(index));
+        var export = new NbdExport(store, statistics.AddDevice(NameOf(index)));
+        var connection = new NbdConnection(NameOf(index), ours, export, requests);
         connection.Start();
-        return new ServedDevice(index, backing, connection);
+        return new ServedDevice(index, store.Description, createdFor, baseline, connection);
     }
+
+    /// <summary>Takes the kernel's counters as the new baseline, when dmp's are zeroed while the device is idle.</summary>
+    public void CaptureBaseline() => Baseline = SysBlock.Stat(Name);
 
     /// <summary>Disconnects the kernel side and waits for the connection to drain.</summary>
     /// <returns>A problem worth logging, or null.</returns>

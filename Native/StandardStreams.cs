@@ -3,11 +3,33 @@ using Tmds.Linux;
 namespace Dmp.Native;
 
 /// <summary>Re-points the process's standard descriptors, as a daemon does once it is on its own.</summary>
-internal static class StandardStreams
+internal static unsafe class StandardStreams
 {
     public const int Input = 0;
     public const int Output = 1;
     public const int Error = 2;
+
+    /// <summary>
+    /// Writes straight to a descriptor. Unlike <see cref="Console"/>, which keeps a duplicate of the descriptor
+    /// it first writes to, this leaves nothing open that a later <see cref="Redirect"/> would miss.
+    /// </summary>
+    public static void Write(int fd, string text)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        fixed (byte* start = bytes)
+        {
+            for (int done = 0; done < bytes.Length;)
+            {
+                long written = LibC.write(fd, start + done, bytes.Length - done);
+                if (written < 0 && Errno.Last != LibC.EINTR)
+                {
+                    throw NativeException.FromLast($"write to descriptor {fd}");
+                }
+
+                done += (int)Math.Max(0, written);
+            }
+        }
+    }
 
     /// <summary>Makes each of <paramref name="targets"/> refer to <paramref name="path"/>, opened with <paramref name="flags"/>.</summary>
     public static void Redirect(string path, int flags, params ReadOnlySpan<int> targets)

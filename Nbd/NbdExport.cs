@@ -9,7 +9,7 @@ namespace Dmp.Nbd;
 /// </summary>
 internal sealed class NbdExport
 {
-    public NbdExport(IBackingStore store, IoStatistics statistics, bool readOnly = false)
+    public NbdExport(IBackingStore store, DeviceStatistics statistics, bool readOnly = false)
     {
         Store = store;
         Statistics = statistics;
@@ -18,16 +18,19 @@ internal sealed class NbdExport
 
     public IBackingStore Store { get; }
 
-    public IoStatistics Statistics { get; }
+    public DeviceStatistics Statistics { get; }
 
     public bool ReadOnly { get; }
 
     public long Size => Store.Size;
 
-    public NbdTransmissionFlags TransmissionFlags =>
+    public NbdTransmissionFlags TransmissionFlags => FlagsFor(ReadOnly);
+
+    /// <summary>What an export advertises: every command it serves, and whether it is read-only.</summary>
+    public static NbdTransmissionFlags FlagsFor(bool readOnly) =>
         NbdTransmissionFlags.HasFlags | NbdTransmissionFlags.SendFlush | NbdTransmissionFlags.SendFua |
         NbdTransmissionFlags.SendTrim | NbdTransmissionFlags.SendWriteZeroes |
-        (ReadOnly ? NbdTransmissionFlags.ReadOnly : NbdTransmissionFlags.None);
+        (readOnly ? NbdTransmissionFlags.ReadOnly : NbdTransmissionFlags.None);
 
     /// <summary>The counter a command feeds, or null for commands that are not counted.</summary>
     public static IoOperation? CountedAs(NbdCommand command) => command switch

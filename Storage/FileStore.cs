@@ -3,20 +3,32 @@ using Tmds.Linux;
 
 namespace Dmp.Storage;
 
-/// <summary>A regular file or a block device, accessed with pread/pwrite at the request's offset.</summary>
+/// <summary>
+/// A regular file or a block device, accessed with pread/pwrite at the request's offset. Aligned
+/// requests bypass the page cache (O_DIRECT), so the daemon keeps no second copy of what the
+/// kernel above it already caches; the rare unaligned one, and stores whose file system refuses
+/// O_DIRECT, go through a buffered descriptor of the same file.
+/// </summary>
 internal sealed unsafe class FileStore : IBackingStore
 {
     internal const int ZeroRangeMode = 0x10; // FALLOC_FL_ZERO_RANGE (linux/falloc.h)
     private const int ZeroChunk = 1 << 20;
 
+    /// <summary>O_DIRECT alignment assumed for regular files: the page size, which every file system accepts.</summary>
+    private const int FileDirectAlignment = 4096;
+
     private static readonly NativeBuffer Zeroes = CreateZeroes();
 
-    private readonly FileDescriptor _fd;
+    private readonly FileDescriptor _buffered;
+    private readonly FileDescriptor? _direct;
+    private readonly int _directAlignment;
     private readonly bool _isBlockDevice;
 
-    private FileStore(FileDescriptor fd, string path, long size, bool isBlockDevice)
+    private FileStore(FileDescriptor buffered, FileDescriptor? direct, int directAlignment, string path, long size, bool isBlockDevice)
     {
-        _fd = fd;
+        _buffered = buffered;
+        _direct = direct;
+        _directAlignment = directAlignment;
         Description = path;
         Size = size;
         _isBlockDevice = isBlockDevice;
@@ -26,39 +38,48 @@ internal sealed unsafe class FileStore : IBackingStore
 
     public string Description { get; }
 
+    /// <summary>True when aligned requests bypass the page cache.</summary>
+    public bool IsDirect => _direct is not null;
+
     /// <summary>
-    /// Opens <paramref name="path"/> for reading and writing. A block device is claimed
-    /// exclusively (O_EXCL), so it cannot be mounted or mapped by someone else while dmp serves it.
+    /// Opens <paramref name="path"/> for reading and writing. A block device is claimed exclusively
+    /// (O_EXCL), so it cannot be mounted or mapped by someone else while dmp serves it.
     /// </summary>
     public static FileStore Open(string path)
     {
-        FileDescriptor fd = FileDescriptor.Open(path, LibC.O_RDWR);
+        var descriptors = new List<FileDescriptor>();
         try
         {
+            FileDescriptor probe = Track(descriptors, FileDescriptor.Open(path, LibC.O_RDWR));
             stat status;
-            if (LibC.fstat(fd.Value, &status) != 0)
+            if (LibC.fstat(probe.Value, &status) != 0)
             {
                 throw NativeException.FromLast($"stat {path}");
             }
 
-            if (LibC.S_ISBLK(status.st_mode))
-            {
-                // Reopen exclusively now that it is known to be a block device (O_EXCL means "create" for files).
-                fd.Dispose();
-                fd = FileDescriptor.Open(path, LibC.O_RDWR | LibC.O_EXCL);
-                return new FileStore(fd, path, BlockDevice.GetSize(fd.Value, path), isBlockDevice: true);
-            }
-
-            if (!LibC.S_ISREG(status.st_mode))
+            bool isBlockDevice = LibC.S_ISBLK(status.st_mode);
+            if (!isBlockDevice && !LibC.S_ISREG(status.st_mode))
             {
                 throw new NativeException($"{path} is not a regular file or a block device", LibC.EINVAL);
             }
 
-            return new FileStore(fd, path, status.st_size, isBlockDevice: false);
+            // O_EXCL on a block device claims it (on a file it would mean "create"). Both descriptors
+            // are opened after the claim, by this process, so neither is refused by it.
+            int flags = LibC.O_RDWR | (isBlockDevice ? LibC.O_EXCL : 0);
+            FileDescriptor buffered = isBlockDevice ? Track(descriptors, FileDescriptor.Open(path, flags)) : probe;
+            FileDescriptor? direct = FileDescriptor.TryOpen(path, flags & ~LibC.O_EXCL | LibC.O_DIRECT, out _);
+            long size = isBlockDevice ? BlockDevice.GetSize(buffered.Value, path) : status.st_size;
+            int alignment = isBlockDevice ? BlockDevice.GetBlockSize(buffered.Value, path) : FileDirectAlignment;
+            if (isBlockDevice)
+            {
+                probe.Dispose(); // the unclaimed first look; the claim lives on in the buffered descriptor
+            }
+
+            return new FileStore(buffered, direct, alignment, path, size, isBlockDevice);
         }
         catch
         {
-            fd.Dispose();
+            descriptors.ForEach(descriptor => descriptor.Dispose());
             throw;
         }
     }
@@ -67,10 +88,11 @@ internal sealed unsafe class FileStore : IBackingStore
     {
         fixed (byte* start = destination)
         {
+            int fd = DescriptorFor(start, offset, destination.Length);
             int done = 0;
             while (done < destination.Length)
             {
-                long read = LibC.pread(_fd.Value, start + done, destination.Length - done, offset + done);
+                long read = LibC.pread(fd, start + done, destination.Length - done, offset + done);
                 if (read > 0)
                 {
                     done += (int)read;
@@ -97,12 +119,12 @@ internal sealed unsafe class FileStore : IBackingStore
         return error == 0 && forceUnitAccess ? Flush() : error;
     }
 
-    public int Flush() => LibC.fdatasync(_fd.Value) == 0 ? 0 : Errno.Last;
+    public int Flush() => LibC.fdatasync(_buffered.Value) == 0 ? 0 : Errno.Last;
 
     public int Trim(long offset, long length)
     {
         int error = _isBlockDevice
-            ? BlockDevice.DiscardRange(_fd.Value, offset, length)
+            ? BlockDevice.DiscardRange(_buffered.Value, offset, length)
             : Allocate(LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, offset, length);
 
         // A trim is only a hint: a store that cannot deallocate has still done what was asked.
@@ -112,12 +134,22 @@ internal sealed unsafe class FileStore : IBackingStore
     public int WriteZeroes(long offset, long length, bool mayDeallocate)
     {
         int error = _isBlockDevice
-            ? BlockDevice.ZeroRange(_fd.Value, offset, length)
+            ? BlockDevice.ZeroRange(_buffered.Value, offset, length)
             : Allocate((mayDeallocate ? LibC.FALLOC_FL_PUNCH_HOLE : ZeroRangeMode) | LibC.FALLOC_FL_KEEP_SIZE, offset, length);
         return IsUnsupported(error) ? WriteZeroesByHand(offset, length) : error;
     }
 
-    public void Dispose() => _fd.Dispose();
+    public void Dispose()
+    {
+        _direct?.Dispose();
+        _buffered.Dispose();
+    }
+
+    private static FileDescriptor Track(List<FileDescriptor> descriptors, FileDescriptor descriptor)
+    {
+        descriptors.Add(descriptor);
+        return descriptor;
+    }
 
     private static bool IsUnsupported(int error) =>
         error == LibC.EOPNOTSUPP || error == LibC.ENOTTY || error == LibC.ENOSYS;
@@ -129,8 +161,15 @@ internal sealed unsafe class FileStore : IBackingStore
         return buffer;
     }
 
+    /// <summary>The direct descriptor when memory, offset and length all meet O_DIRECT's alignment.</summary>
+    private int DescriptorFor(byte* memory, long offset, int length)
+    {
+        ulong mask = (ulong)_directAlignment - 1;
+        return _direct is not null && (((ulong)memory | (ulong)offset | (uint)length) & mask) == 0 ? _direct.Value : _buffered.Value;
+    }
+
     private int Allocate(int mode, long offset, long length) =>
-        LibC.fallocate(_fd.Value, mode, offset, length) == 0 ? 0 : Errno.Last;
+        LibC.fallocate(_buffered.Value, mode, offset, length) == 0 ? 0 : Errno.Last;
 
     private int WriteZeroesByHand(long offset, long length)
     {
@@ -154,10 +193,11 @@ internal sealed unsafe class FileStore : IBackingStore
     {
         fixed (byte* start = source)
         {
+            int fd = DescriptorFor(start, offset, source.Length);
             int done = 0;
             while (done < source.Length)
             {
-                long written = LibC.pwrite(_fd.Value, start + done, source.Length - done, offset + done);
+                long written = LibC.pwrite(fd, start + done, source.Length - done, offset + done);
                 if (written >= 0)
                 {
                     done += (int)written;

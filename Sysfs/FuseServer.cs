@@ -13,8 +13,9 @@ internal sealed unsafe partial class FuseServer : IDisposable
 {
     private const int RequestBufferSize = 64 * 1024;
 
-    /// <summary>How long the kernel may cache names and attributes; the tree changes rarely.</summary>
-    private const ulong ValiditySeconds = 1;
+    /// <summary>How long the kernel may cache names and attributes: not at all, so that a device's
+    /// directory is gone the moment the device is; a lookup costs next to nothing here.</summary>
+    private const ulong ValiditySeconds = 0;
 
     private readonly SysfsTree _tree;
     private readonly FileDescriptor _device;

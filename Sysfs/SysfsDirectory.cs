@@ -27,4 +27,6 @@ internal sealed class SysfsDirectory : SysfsNode
 
         _children.Add(child);
     }
+
+    internal void Remove(SysfsNode child) => _children.Remove(child);
 }

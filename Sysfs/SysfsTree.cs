@@ -43,6 +43,19 @@ internal sealed class SysfsTree
         return directory;
     }
 
+    /// <summary>Removes the entry <paramref name="name"/> of <paramref name="parent"/> and everything below it.</summary>
+    public void Remove(SysfsDirectory parent, string name)
+    {
+        lock (_lock)
+        {
+            if (parent.Find(name) is { } node)
+            {
+                parent.Remove(node);
+                Unregister(node);
+            }
+        }
+    }
+
     public SysfsNode? Find(ulong id)
     {
         lock (_lock)
@@ -65,6 +78,18 @@ internal sealed class SysfsTree
         lock (_lock)
         {
             return [.. directory.Children];
+        }
+    }
+
+    private void Unregister(SysfsNode node)
+    {
+        _nodes.Remove(node.Id);
+        if (node is SysfsDirectory directory)
+        {
+            foreach (SysfsNode child in directory.Children)
+            {
+                Unregister(child);
+            }
         }
     }
 

@@ -117,7 +117,7 @@ public sealed class CommandLineTests : IDisposable
         var run = new RunDirectory(_runDirectory);
         Directory.CreateDirectory(run.ModuleMount);
         File.WriteAllText(run.PidFile, "999999\n"); // no lock: its daemon is gone
-        File.WriteAllText(run.DeviceTable, "nbd7 1048576 memory\n");
+        File.WriteAllText(run.DeviceTable, "nbd7\t1048576\tmemory\t-\n");
 
         foreach (string command in new[] { "load", "stat" })
         {
@@ -138,12 +138,13 @@ public sealed class CommandLineTests : IDisposable
         ShellResult result = DmpBinary.Run("--help");
 
         Assert.Equal(0, result.ExitCode);
-        foreach (string command in new[] { "load", "unload", "stat", "reset" })
+        foreach (string command in new[] { "load", "unload", "stat", "reset", "create", "remove", "check", "status", "attach", "detach" })
         {
-            Assert.Contains($"  {command}", result.Output);
+            Assert.Matches($@"(?m)^  {command}\b", result.Output);
         }
 
-        Assert.DoesNotContain("daemon", result.Output.Replace("daemon ", "", StringComparison.Ordinal).Replace("daemon)", "", StringComparison.Ordinal));
+        Assert.DoesNotMatch(@"(?m)^  daemon\b", result.Output); // the hidden command load starts
+
     }
 
     private static void AssertOneLine(ShellResult result, string expected)

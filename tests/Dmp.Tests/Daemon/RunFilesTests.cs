@@ -34,12 +34,12 @@ public sealed class RunFilesTests : IDisposable
     [Fact]
     public void The_device_table_round_trips_paths_with_spaces()
     {
-        DeviceRecord[] devices = [new(0, 1L << 30, "memory"), new(3, 8192, "/srv/disk images/a.img")];
+        DeviceRecord[] devices = [new(0, 1L << 30, "memory", null), new(3, 8192, "/srv/disk images/a.img", "dmp1")];
 
         DeviceTable.Write(_run.DeviceTable, devices);
 
         Assert.Equal(devices, DeviceTable.Read(_run.DeviceTable));
-        Assert.Equal("nbd0 1073741824 memory\nnbd3 8192 /srv/disk images/a.img\n", File.ReadAllText(_run.DeviceTable));
+        Assert.Equal("nbd0\t1073741824\tmemory\t-\nnbd3\t8192\t/srv/disk images/a.img\tdmp1\n", File.ReadAllText(_run.DeviceTable));
     }
 
     [Fact]

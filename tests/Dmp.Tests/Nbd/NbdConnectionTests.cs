@@ -9,7 +9,7 @@ public sealed class NbdConnectionTests : IDisposable
 
     private readonly ServedConnection _served = new(Size);
 
-    private IoStatistics Statistics => _served.Statistics;
+    private DeviceStatistics Statistics => _served.Statistics;
 
     private NbdConnection Connection => _served.Connection;
 

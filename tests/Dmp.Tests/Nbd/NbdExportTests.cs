@@ -11,7 +11,7 @@ public sealed class NbdExportTests : IDisposable
     private readonly MemoryStore _store = new(Size);
     private readonly NbdExport _export;
 
-    public NbdExportTests() => _export = new NbdExport(_store, new IoStatistics());
+    public NbdExportTests() => _export = new NbdExport(_store, new ModuleStatistics().AddDevice("test"));
 
     public void Dispose() => _store.Dispose();
 
@@ -59,7 +59,7 @@ public sealed class NbdExportTests : IDisposable
     public void Reads_larger_than_the_kernels_limit_are_invalid()
     {
         using var store = new ZeroStore(1L << 40);
-        var export = new NbdExport(store, new IoStatistics());
+        var export = new NbdExport(store, new ModuleStatistics().AddDevice("test"));
         var request = new NbdRequestHeader(NbdCommandFlags.None, NbdCommand.Read, 1, 0, NbdProtocol.MaxPayloadLength + 512);
         Assert.Equal(NbdError.InvalidArgument, export.Execute(request, []));
     }
@@ -76,7 +76,7 @@ public sealed class NbdExportTests : IDisposable
     [Fact]
     public void A_read_only_export_refuses_every_change_with_eperm()
     {
-        var export = new NbdExport(_store, new IoStatistics(), readOnly: true);
+        var export = new NbdExport(_store, new ModuleStatistics().AddDevice("test"), readOnly: true);
         foreach (NbdCommand command in new[] { NbdCommand.Write, NbdCommand.Trim, NbdCommand.WriteZeroes })
         {
             var request = new NbdRequestHeader(NbdCommandFlags.None, command, 1, 0, 512);
@@ -127,7 +127,7 @@ public sealed class NbdExportTests : IDisposable
     [Fact]
     public void A_failing_store_gives_eio()
     {
-        var export = new NbdExport(new FailingStore(), new IoStatistics());
+        var export = new NbdExport(new FailingStore(), new ModuleStatistics().AddDevice("test"));
         var request = new NbdRequestHeader(NbdCommandFlags.None, NbdCommand.Read, 1, 0, 512);
         Assert.Equal(NbdError.InputOutput, export.Execute(request, new byte[512]));
     }

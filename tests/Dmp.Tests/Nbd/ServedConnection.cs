@@ -19,7 +19,7 @@ internal sealed class ServedConnection : IDisposable
         Client = new NbdTestClient(client);
     }
 
-    public IoStatistics Statistics { get; } = new();
+    public DeviceStatistics Statistics { get; } = new ModuleStatistics().AddDevice("test");
 
     public NbdConnection Connection { get; }
 

@@ -7,17 +7,21 @@ namespace Dmp.Tests.Sysfs;
 public sealed class ModuleTreeMountTests : IDisposable
 {
     private readonly string _mountPoint = Directory.CreateTempSubdirectory("dmp-module-").FullName;
-    private readonly IoStatistics _statistics = new();
+    private readonly ModuleStatistics _statistics = new();
+    private readonly DeviceStatistics _device;
     private readonly CounterShard _shard;
     private readonly List<string> _log = [];
+    private readonly ModuleTree _tree;
     private readonly FuseServer _server;
 
     public ModuleTreeMountTests()
     {
         // The mount point must be reachable by the unprivileged user of the permission tests.
         File.SetUnixFileMode(_mountPoint, (UnixFileMode)0x1ed);
-        _shard = _statistics.OpenShard();
-        _server = FuseServer.Mount(_mountPoint, ModuleTree.Create(_statistics), _log.Add);
+        _device = _statistics.AddDevice("nbd0");
+        _shard = _device.OpenShard();
+        _tree = new ModuleTree(_statistics, _statistics.Reset);
+        _server = FuseServer.Mount(_mountPoint, _tree.Tree, _log.Add);
     }
 
     private string Volumes => Path.Combine(_mountPoint, "stat", "volumes");
@@ -109,6 +113,28 @@ public sealed class ModuleTreeMountTests : IDisposable
     {
         Assert.Contains("Permission denied", Shell.Run($"echo 1 > {Volumes}").Errors);
         Assert.Contains("Permission denied", Shell.Run($"cat {Reset}").Errors);
+    }
+
+    [Fact]
+    public void A_device_has_a_directory_of_its_own_while_it_is_served()
+    {
+        _tree.AddDevice(_device, () => "baseline line\n", "/srv/disk.img", 1 << 20);
+        _shard.Record(IoOperation.Read, 4096, failed: false);
+        _shard.Record(IoOperation.Write, 1024, failed: false);
+        _shard.Record(IoOperation.Flush, 0, failed: false);
+        string directory = Path.Combine(_mountPoint, "devices", "nbd0");
+
+        Assert.Equal(".\n..\nbacking\nbaseline\nsize\nstat\nvolumes\n", Shell.Run($"ls -a {directory}").Output);
+        Assert.Equal("/srv/disk.img\n1048576\nbaseline line\n", Shell.Run($"cat {directory}/backing {directory}/size {directory}/baseline").Output);
+        Assert.Equal(VolumesReport.Format(_device.Snapshot()), Shell.Run($"cat {directory}/volumes").Output);
+        Assert.Equal(
+            "       1        0        8        0        1        0        2        0        0        0        0        0        0        0        0        1        0\n",
+            Shell.Run($"cat {directory}/stat").Output);
+
+        _tree.RemoveDevice("nbd0");
+
+        Assert.Equal(".\n..\n", Shell.Run($"ls -a {Path.Combine(_mountPoint, "devices")}").Output);
+        Assert.Contains("No such file or directory", Shell.Run($"cat {directory}/volumes").Errors);
     }
 
     [Fact]

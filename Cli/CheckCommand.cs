@@ -1,0 +1,60 @@
+using System.CommandLine;
+using Dmp.Daemon;
+using Dmp.Native;
+using Dmp.Stats;
+
+namespace Dmp.Cli;
+
+/// <summary>
+/// <c>dmp check [DEV...]</c>: the original's <c>dmp_check.py</c>. Sums dmp's counters and the kernel's
+/// (since each device's baseline) over the named devices, prints <c>volumes</c> for them, then
+/// <c>correct</c> or one line per disagreement. Needs no privilege: it reads only world-readable files.
+/// </summary>
+internal static class CheckCommand
+{
+    private static readonly Argument<string[]> Devices = new("DEV")
+    {
+        Description = "A dm device (by name or dm-N) or an nbd device (nbdK); none means every device dmp serves",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("check", "Check dmp's counters against the kernel's own for the devices (like dmp_check.py)") { Devices };
+        command.SetAction(Execute);
+        return command;
+    }
+
+    private static int Execute(ParseResult result)
+    {
+        RunDirectory run = CommonOptions.RunDirectoryOf(result);
+        LoadedModule.Require(run);
+        string devicesDirectory = Path.Combine(run.ModuleMount, Sysfs.ModuleTree.DevicesPath);
+        HashSet<string> served = [.. Directory.GetFileSystemEntries(devicesDirectory).Select(Path.GetFileName).OfType<string>()];
+        string[] named = result.GetValue(Devices) ?? [];
+        IEnumerable<string> selected = named.Length == 0 ? served : named.SelectMany(device => Resolve(device, served)).Distinct();
+
+        BlockStat dmp = default;
+        BlockStat kernel = default;
+        foreach (string device in selected.Order())
+        {
+            string directory = Path.Combine(devicesDirectory, device);
+            dmp += BlockStat.Parse(File.ReadAllText(Path.Combine(directory, "stat")));
+            kernel += BlockStat.Parse(SysBlock.Stat(device)) - BlockStat.Parse(File.ReadAllText(Path.Combine(directory, "baseline")));
+        }
+
+        Console.Write(VolumesReport.Format(dmp.ToCounters()));
+        IReadOnlyList<string> mismatches = ConsistencyCheck.Compare(dmp, kernel);
+        Console.WriteLine(mismatches.Count == 0 ? "correct" : string.Join('\n', mismatches));
+        return mismatches.Count == 0 ? 0 : DmpCommandLine.Failure;
+    }
+
+    /// <summary>The served nbd devices under a device the user named: itself, or those a dm device maps.</summary>
+    private static string[] Resolve(string name, HashSet<string> served)
+    {
+        string device = name.StartsWith("/dev/mapper/", StringComparison.Ordinal) ? name["/dev/mapper/".Length..] : name.Replace("/dev/", "", StringComparison.Ordinal);
+        string kernelName = SysBlock.Exists(device) ? device : SysBlock.FindDm(device) ?? throw new CommandException($"no such device: {name}");
+        string[] below = served.Contains(kernelName) ? [kernelName] : SysBlock.Slaves(kernelName).Where(served.Contains).ToArray();
+        return below.Length > 0 ? below : throw new CommandException($"{name} is not on a device dmp serves");
+    }
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using Dmp.Daemon;
+using Dmp.Storage;
+
+namespace Dmp.Cli;
+
+/// <summary>The commands that change or show what a loaded dmp serves; each is one request to the daemon.</summary>
+internal static class DeviceCommands
+{
+    private static readonly Argument<string> Name = new("NAME") { Description = "The device-mapper device's name" };
+
+    private static readonly Option<string> Table = new("--table")
+    {
+        Description = "The original's table: \"0 LENGTH dmp DEVICE\" (sectors of 512 bytes)",
+        HelpName = "TABLE",
+        Required = true,
+    };
+
+    private static readonly Argument<BackingSpec> Backing = new("BACKING")
+    {
+        Description = "memory, zero, or a file or block device",
+        CustomParser = result => CommonOptions.ParseBacking(result, result.Tokens[0].Value),
+    };
+
+    private static readonly Argument<string> NbdDevice = new("DEVICE") { Description = "The nbd device, as nbdK" };
+
+    public static Command CreateCreate() => Create(
+        "create", "Create a dmp device: NAME proxies DEVICE, counted (dmsetup create NAME --table \"0 LEN dmp DEVICE\")",
+        [Name, Table],
+        result =>
+        {
+            DmpTable table = DmpTable.Parse(result.GetValue(Table)!);
+            Daemon.KernelModules.EnsureDeviceMapper();
+            return [DaemonHost.CreateRequest, result.GetValue(Name)!, table.Length.ToString(CultureInfo.InvariantCulture), table.Device];
+        });
+
+    public static Command CreateRemove() => Create(
+        "remove", "Remove a dmp device and the nbd device made for it (dmsetup remove NAME)",
+        [Name],
+        result => [DaemonHost.RemoveRequest, result.GetValue(Name)!]);
+
+    public static Command CreateAttach() => Create(
+        "attach", "Serve BACKING on the next free nbd device",
+        [Backing, CommonOptions.Size],
+        result =>
+        {
+            BackingSpec backing = result.GetValue(Backing)!;
+            long? size = result.GetValue(CommonOptions.Size);
+            return size is not null && !backing.IsSized
+                ? throw new CommandException("--size applies only to memory and zero backings")
+                : [DaemonHost.AttachRequest, backing.ToString(), (size ?? CommonOptions.DefaultSize).ToString(CultureInfo.InvariantCulture)];
+        });
+
+    public static Command CreateDetach() => Create(
+        "detach", "Stop serving an nbd device (refused while something holds it)",
+        [NbdDevice],
+        result => [DaemonHost.DetachRequest, result.GetValue(NbdDevice)!]);
+
+    public static Command CreateStatus() => Create(
+        "status", "Show what is loaded: the daemon, each nbd device, its backing and size, and the dm devices on it",
+        [],
+        _ => [DaemonHost.StatusRequest]);
+
+    /// <param name="request">Builds the control request from the command line (and checks it).</param>
+    private static Command Create(string name, string description, Symbol[] symbols, Func<ParseResult, string[]> request)
+    {
+        var command = new Command(name, description);
+        foreach (Symbol symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Argument argument:
+                    command.Add(argument);
+                    break;
+                case Option option:
+                    command.Add(option);
+                    break;
+            }
+        }
+
+        command.SetAction(result =>
+        {
+            LoadedModule.RequireRoot(name);
+            return DaemonClient.Run(CommonOptions.RunDirectoryOf(result), request(result));
+        });
+        return command;
+    }
+}

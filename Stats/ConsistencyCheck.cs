@@ -1,0 +1,31 @@
+namespace Dmp.Stats;
+
+/// <summary>
+/// Compares what dmp counted with what the kernel counted for the same nbd devices, as the original's
+/// <c>dmp_check.py</c> compares its module with <c>/sys/block/dm-N/stat</c>.
+/// </summary>
+internal static class ConsistencyCheck
+{
+    /// <summary>One line per disagreeing field; none when dmp and the kernel agree.</summary>
+    /// <param name="dmp">dmp's counters, summed over the devices checked.</param>
+    /// <param name="kernel">The kernel's counters over the same span (now minus the baseline), summed likewise.</param>
+    public static IReadOnlyList<string> Compare(BlockStat dmp, BlockStat kernel)
+    {
+        // A flush reaches nbd as an empty request, and the block layer counts it as a write of
+        // 0 sectors as well as a flush (field 16). dmp sees an NBD_CMD_FLUSH, which is not a write.
+        long kernelWrites = kernel.Writes - kernel.Flushes;
+        (string Field, long Dmp, long Kernel)[] fields =
+        [
+            ("reads", dmp.Reads, kernel.Reads),
+            ("read sectors", dmp.ReadSectors, kernel.ReadSectors),
+            ("writes", dmp.Writes, kernelWrites),
+            ("write sectors", dmp.WriteSectors, kernel.WriteSectors),
+            ("discards", dmp.Discards, kernel.Discards),
+            ("discard sectors", dmp.DiscardSectors, kernel.DiscardSectors),
+            ("flushes", dmp.Flushes, kernel.Flushes),
+        ];
+        return fields.Where(field => field.Dmp != field.Kernel)
+            .Select(field => $"{field.Field}: dmp {field.Dmp}, kernel {field.Kernel}")
+            .ToList();
+    }
+}
