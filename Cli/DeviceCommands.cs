@@ -31,9 +31,9 @@ internal static class DeviceCommands
         result =>
         {
             DmpTable table = DmpTable.Parse(result.GetValue(Table)!);
-            Daemon.KernelModules.EnsureDeviceMapper();
             return [DaemonHost.CreateRequest, result.GetValue(Name)!, table.Length.ToString(CultureInfo.InvariantCulture), table.Device];
-        });
+        },
+        KernelModules.EnsureDeviceMapper);
 
     public static Command CreateRemove() => Create(
         "remove", "Remove a dmp device and the nbd device made for it (dmsetup remove NAME)",
@@ -62,8 +62,9 @@ internal static class DeviceCommands
         [],
         _ => [DaemonHost.StatusRequest]);
 
-    /// <param name="request">Builds the control request from the command line (and checks it).</param>
-    private static Command Create(string name, string description, Symbol[] symbols, Func<ParseResult, string[]> request)
+    /// <param name="request">Builds the control request from the command line, and checks it.</param>
+    /// <param name="prepare">Runs once the input is known good and dmp is loaded, before the request is sent.</param>
+    private static Command Create(string name, string description, Symbol[] symbols, Func<ParseResult, string[]> request, Action? prepare = null)
     {
         var command = new Command(name, description);
         foreach (Symbol symbol in symbols)
@@ -82,7 +83,11 @@ internal static class DeviceCommands
         command.SetAction(result =>
         {
             LoadedModule.RequireRoot(name);
-            return DaemonClient.Run(CommonOptions.RunDirectoryOf(result), request(result));
+            string[] fields = request(result);
+            RunDirectory run = CommonOptions.RunDirectoryOf(result);
+            LoadedModule.Require(run);
+            prepare?.Invoke();
+            return DaemonClient.Run(run, fields);
         });
         return command;
     }

@@ -25,6 +25,11 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("load --size 99999999P", "too large")]
     [InlineData("load ''", "a backing cannot be an empty string")]
     [InlineData("unload --bogus", "--bogus")]
+    [InlineData("create", "required")]
+    [InlineData("create dmp1", "--table")]
+    [InlineData("attach", "Required argument missing")]
+    [InlineData("attach ''", "a backing cannot be an empty string")]
+    [InlineData("detach", "Required argument missing")]
     public void Usage_errors_exit_2_with_one_line(string arguments, string expected)
     {
         ShellResult result = DmpBinary.Run(arguments);
@@ -34,6 +39,10 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Theory]
+    [InlineData("create dmp1 --table '0 1024 linear /dev/sda 0'", "unknown target type 'linear'")]
+    [InlineData("create dmp1 --table '0 1024 dmp /dev/a /dev/b'", "invalid number of arguments")]
+    [InlineData("create dmp1 --table '8 1024 dmp /dev/a'", "must start at sector 0")]
+    [InlineData("attach /etc/hostname --size 1M", "--size applies only to memory and zero backings")]
     [InlineData("load /etc/hostname --size 1M", "--size applies only to memory and zero backings")]
     [InlineData("load /tmp/a.img /tmp/a.img", "backing /tmp/a.img is given more than once")]
     public void Inconsistent_load_arguments_are_refused(string arguments, string expected)
@@ -49,7 +58,12 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("load")]
     [InlineData("unload")]
     [InlineData("unload --force")]
-    public void Loading_and_unloading_need_root(string command)
+    [InlineData("create dmp1 --table '0 8 dmp /dev/null'")]
+    [InlineData("remove dmp1")]
+    [InlineData("attach memory")]
+    [InlineData("detach nbd0")]
+    [InlineData("status")]
+    public void Changing_or_inspecting_the_module_needs_root(string command)
     {
         ShellResult result = DmpBinary.Run($"--run-dir {_runDirectory} {command}", Shell.Nobody);
 
@@ -62,6 +76,13 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("reset")]
     [InlineData("unload")]
     [InlineData("unload --force")]
+    [InlineData("create dmp1 --table '0 1024 dmp /dev/mapper/zero1'")]
+    [InlineData("remove dmp1")]
+    [InlineData("attach memory")]
+    [InlineData("detach nbd0")]
+    [InlineData("status")]
+    [InlineData("check")]
+    [InlineData("check dmp1")]
     public void Commands_on_a_module_that_is_not_loaded_say_so(string command)
     {
         ShellResult result = DmpBinary.Run($"--run-dir {_runDirectory} {command}");

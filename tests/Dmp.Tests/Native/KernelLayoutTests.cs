@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Dmp.Nbd;
 using Dmp.Native;
+using Dmp.Native.DeviceMapper;
 using Dmp.Native.Fuse;
 using Dmp.Native.Nbd;
 using Dmp.Native.Netlink;
@@ -38,6 +39,8 @@ public class KernelLayoutTests
         { "fuse_release_in", nameof(FuseReleaseIn), "fh=FileHandle flags=Flags release_flags=ReleaseFlags lock_owner=LockOwner" },
         { "fuse_setattr_in", nameof(FuseSetAttrIn), "valid=Valid padding=Padding fh=FileHandle size=Size lock_owner=LockOwner atime=AccessTime mtime=ModificationTime ctime=ChangeTime atimensec=AccessTimeNanoseconds mtimensec=ModificationTimeNanoseconds ctimensec=ChangeTimeNanoseconds mode=Mode unused4=Unused4 uid=Uid gid=Gid unused5=Unused5" },
         { "fuse_dirent", nameof(FuseDirentHeader), "ino=Inode off=NextOffset namelen=NameLength type=Type" },
+        { "dm_ioctl", nameof(DmIoctl), "version=Version data_size=DataSize data_start=DataStart target_count=TargetCount open_count=OpenCount flags=Flags event_nr=EventNumber padding=Padding dev=Device name=Name uuid=Uuid data=Data" },
+        { "dm_target_spec", nameof(DmTargetSpec), "sector_start=SectorStart length=Length status=Status next=Next target_type=TargetType" },
         { "fuse_statfs_out", nameof(FuseStatfsOut), "st.blocks=Blocks st.bfree=FreeBlocks st.bavail=AvailableBlocks st.files=Files st.ffree=FreeFiles st.bsize=BlockSize st.namelen=NameLength st.frsize=FragmentSize st.padding=Padding st.spare=Spare" },
     };
 
@@ -127,7 +130,27 @@ public class KernelLayoutTests
         { "FATTR_MTIME_NOW", (long)FuseSetAttrValid.ModificationTimeNow },
         { "FATTR_LOCKOWNER", (long)FuseSetAttrValid.LockOwner },
         { "FATTR_CTIME", (long)FuseSetAttrValid.ChangeTime },
+        { "DM_VERSION", (long)DmCommand.Version },
+        { "DM_LIST_DEVICES", (long)DmCommand.ListDevices },
+        { "DM_DEV_CREATE", (long)DmCommand.DeviceCreate },
+        { "DM_DEV_REMOVE", (long)DmCommand.DeviceRemove },
+        { "DM_DEV_SUSPEND", (long)DmCommand.DeviceSuspend },
+        { "DM_DEV_STATUS", (long)DmCommand.DeviceStatus },
+        { "DM_TABLE_LOAD", (long)DmCommand.TableLoad },
+        { "DM_TABLE_DEPS", (long)DmCommand.TableDependencies },
+        { "DM_TABLE_STATUS", (long)DmCommand.TableStatus },
+        { "DM_READONLY_FLAG", (long)DmIoctlFlags.ReadOnly },
+        { "DM_SUSPEND_FLAG", (long)DmIoctlFlags.Suspend },
+        { "DM_PERSISTENT_DEV_FLAG", (long)DmIoctlFlags.PersistentDevice },
+        { "DM_STATUS_TABLE_FLAG", (long)DmIoctlFlags.StatusTable },
+        { "DM_ACTIVE_PRESENT_FLAG", (long)DmIoctlFlags.ActivePresent },
+        { "DM_INACTIVE_PRESENT_FLAG", (long)DmIoctlFlags.InactivePresent },
+        { "DM_BUFFER_FULL_FLAG", (long)DmIoctlFlags.BufferFull },
+        { "DM_NAME_LEN", DmIoctl.NameLength },
+        { "DM_UUID_LEN", DmIoctl.UuidLength },
+        { "DM_MAX_TYPE_NAME", DmTargetSpec.TargetTypeLength },
         { "BLKGETSIZE64", unchecked((uint)BlockDevice.GetSize64) },
+        { "BLKSSZGET", BlockDevice.GetLogicalBlockSize },
         { "BLKDISCARD", BlockDevice.Discard },
         { "BLKZEROOUT", BlockDevice.ZeroOut },
         { "FALLOC_FL_ZERO_RANGE", FileStore.ZeroRangeMode },
@@ -157,6 +180,20 @@ public class KernelLayoutTests
     {
         Assert.True(Kernel.Value.TryGetValue(name, out long expected), $"layout.c prints {name}");
         Assert.Equal(expected, value);
+    }
+
+    [Theory]
+    [InlineData(43, 0)]
+    [InlineData(254, 3)]
+    [InlineData(259, 300)]
+    [InlineData(4095, 1048575)]
+    [InlineData(4096, 256)]
+    public void Device_numbers_are_encoded_as_glibc_makedev_does(uint major, uint minor)
+    {
+        var device = new DeviceNumber(major, minor);
+        Assert.Equal(Kernel.Value[$"makedev({major},{minor})"], (long)device.Encode());
+        Assert.Equal(device, DeviceNumber.Decode(device.Encode()));
+        Assert.Equal($"{major}:{minor}", device.ToString());
     }
 
     private static Dictionary<string, long> CompileAndRunLayoutProgram()

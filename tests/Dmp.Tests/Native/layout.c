@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/sysmacros.h>
+#include <linux/dm-ioctl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/fuse.h>
@@ -17,6 +19,7 @@
 #define SIZE(s) printf("sizeof(%s) %zu\n", #s, sizeof(struct s))
 #define FIELD(s, f) printf("%s.%s %zu\n", #s, #f, offsetof(struct s, f))
 #define CONSTANT(c) printf("%s %lld\n", #c, (long long)(c))
+#define DEVICE_NUMBER(major, minor) printf("makedev(%d,%d) %llu\n", major, minor, (unsigned long long)makedev(major, minor))
 
 int main(void)
 {
@@ -84,6 +87,20 @@ int main(void)
     FIELD(fuse_statfs_out, st.namelen); FIELD(fuse_statfs_out, st.frsize); FIELD(fuse_statfs_out, st.padding);
     FIELD(fuse_statfs_out, st.spare);
 
+    SIZE(dm_ioctl);
+    FIELD(dm_ioctl, version); FIELD(dm_ioctl, data_size); FIELD(dm_ioctl, data_start); FIELD(dm_ioctl, target_count);
+    FIELD(dm_ioctl, open_count); FIELD(dm_ioctl, flags); FIELD(dm_ioctl, event_nr); FIELD(dm_ioctl, padding);
+    FIELD(dm_ioctl, dev); FIELD(dm_ioctl, name); FIELD(dm_ioctl, uuid); FIELD(dm_ioctl, data);
+    SIZE(dm_target_spec);
+    FIELD(dm_target_spec, sector_start); FIELD(dm_target_spec, length); FIELD(dm_target_spec, status);
+    FIELD(dm_target_spec, next); FIELD(dm_target_spec, target_type);
+    CONSTANT(DM_VERSION); CONSTANT(DM_LIST_DEVICES); CONSTANT(DM_DEV_CREATE); CONSTANT(DM_DEV_REMOVE);
+    CONSTANT(DM_DEV_SUSPEND); CONSTANT(DM_DEV_STATUS); CONSTANT(DM_TABLE_LOAD); CONSTANT(DM_TABLE_DEPS);
+    CONSTANT(DM_TABLE_STATUS);
+    CONSTANT(DM_READONLY_FLAG); CONSTANT(DM_SUSPEND_FLAG); CONSTANT(DM_PERSISTENT_DEV_FLAG); CONSTANT(DM_STATUS_TABLE_FLAG);
+    CONSTANT(DM_ACTIVE_PRESENT_FLAG); CONSTANT(DM_INACTIVE_PRESENT_FLAG); CONSTANT(DM_BUFFER_FULL_FLAG);
+    CONSTANT(DM_NAME_LEN); CONSTANT(DM_UUID_LEN); CONSTANT(DM_MAX_TYPE_NAME);
+
     SIZE(nbd_request);
     SIZE(nbd_reply);
     CONSTANT(NBD_REQUEST_MAGIC); CONSTANT(NBD_REPLY_MAGIC);
@@ -116,6 +133,8 @@ int main(void)
     CONSTANT(FATTR_MTIME); CONSTANT(FATTR_FH); CONSTANT(FATTR_ATIME_NOW); CONSTANT(FATTR_MTIME_NOW);
     CONSTANT(FATTR_LOCKOWNER); CONSTANT(FATTR_CTIME);
 
-    CONSTANT(BLKGETSIZE64); CONSTANT(BLKDISCARD); CONSTANT(BLKZEROOUT); CONSTANT(FALLOC_FL_ZERO_RANGE);
+    CONSTANT(BLKGETSIZE64); CONSTANT(BLKSSZGET); CONSTANT(BLKDISCARD); CONSTANT(BLKZEROOUT); CONSTANT(FALLOC_FL_ZERO_RANGE);
+    DEVICE_NUMBER(43, 0); DEVICE_NUMBER(254, 3); DEVICE_NUMBER(259, 300); DEVICE_NUMBER(4095, 1048575);
+    DEVICE_NUMBER(4096, 256);
     return 0;
 }

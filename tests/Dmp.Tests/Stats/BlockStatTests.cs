@@ -1,0 +1,66 @@
+using Dmp.Stats;
+
+namespace Dmp.Tests.Stats;
+
+public class BlockStatTests
+{
+    [Fact]
+    public void A_kernel_stat_line_gives_its_request_and_sector_fields()
+    {
+        const string line = "     132        3     1056       40        7        0       56      198        0      196      198        2        0       16        0        5        1\n";
+
+        Assert.Equal(new BlockStat(132, 1056, 7, 56, 2, 16, 5), BlockStat.Parse(line));
+    }
+
+    [Fact]
+    public void An_older_kernels_11_field_line_has_no_discards_or_flushes()
+    {
+        Assert.Equal(new BlockStat(1, 8, 2, 16, 0, 0, 0), BlockStat.Parse("1 0 8 0 2 0 16 0 0 0 0"));
+    }
+
+    [Fact]
+    public void Something_else_is_not_a_stat_line()
+    {
+        Assert.Throws<FormatException>(() => BlockStat.Parse("read:\n reqs: 1\n"));
+    }
+
+    [Fact]
+    public void Counters_are_laid_out_as_the_kernel_accounts_an_nbd_device()
+    {
+        IoCounters counters = default;
+        counters[IoOperation.Read] = new OperationCounters(10, 40960, 0);
+        counters[IoOperation.Write] = new OperationCounters(3, 1536, 0);
+        counters[IoOperation.WriteZeroes] = new OperationCounters(1, 4096, 0);
+        counters[IoOperation.Discard] = new OperationCounters(2, 1 << 20, 0);
+        counters[IoOperation.Flush] = new OperationCounters(4, 0, 0);
+
+        BlockStat stat = BlockStat.FromCounters(counters);
+
+        Assert.Equal(new BlockStat(10, 80, 4, 11, 2, 2048, 4), stat);
+        Assert.Equal(stat, BlockStat.Parse(stat.Format()));
+        Assert.Equal(17, stat.Format().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public void Identical_counts_are_correct()
+    {
+        var stat = new BlockStat(10, 80, 5, 40, 1, 8, 0);
+        Assert.Empty(ConsistencyCheck.Compare(stat, stat));
+    }
+
+    [Fact]
+    public void A_flush_the_kernel_also_counts_as_an_empty_write_is_not_a_mismatch()
+    {
+        var dmp = new BlockStat(0, 0, 1, 8, 0, 0, 1);
+        var kernel = new BlockStat(0, 0, 2, 8, 0, 0, 1);
+        Assert.Empty(ConsistencyCheck.Compare(dmp, kernel));
+    }
+
+    [Fact]
+    public void Each_disagreeing_field_gets_its_own_line()
+    {
+        var dmp = new BlockStat(10, 80, 5, 40, 0, 0, 0);
+        var kernel = new BlockStat(11, 88, 5, 40, 0, 0, 0);
+        Assert.Equal(["reads: dmp 10, kernel 11", "read sectors: dmp 80, kernel 88"], ConsistencyCheck.Compare(dmp, kernel));
+    }
+}
