@@ -57,6 +57,18 @@ public class BlockStatTests
     }
 
     [Fact]
+    public void Flushes_the_block_layer_merged_are_reported_as_such()
+    {
+        // fio with --fsync=1 --numjobs=4 on a 6.1 kernel: 8190 empty flush requests, merged into 5806 flushes.
+        var dmp = new BlockStat(0, 0, 8189, 65520, 0, 0, 5806);
+        var kernel = new BlockStat(0, 0, 16379, 65520, 0, 0, 5806);
+
+        Assert.Equal(
+            ["writes: dmp 8189, kernel 10573 (2384 more empty flush requests than flushes sent: the block layer merged concurrent flushes)"],
+            ConsistencyCheck.Compare(dmp, kernel));
+    }
+
+    [Fact]
     public void Each_disagreeing_field_gets_its_own_line()
     {
         var dmp = new BlockStat(10, 80, 5, 40, 0, 0, 0);
