@@ -15,10 +15,10 @@ nothing_loaded() {
 
 # ---- every kind of backing, one nbd device each ----
 truncate -s 8M /tmp/disk.img
-ok "load zero, memory and a file" ./dmp load zero memory /tmp/disk.img --size 64M
-is "each got the next nbd device" "$(cat /run/dmp/devices)" "nbd0 67108864 zero
-nbd1 67108864 memory
-nbd2 8388608 /tmp/disk.img"
+is "load zero, memory and a file: each gets the next nbd device" "$(./dmp load zero memory /tmp/disk.img --size 64M)" "nbd0: zero, 67108864 bytes
+nbd1: memory, 67108864 bytes
+nbd2: /tmp/disk.img, 8388608 bytes"
+is "the run directory's device table lists them" "$(cat /run/dmp/devices)" "$(printf 'nbd0\t67108864\tzero\t-\nnbd1\t67108864\tmemory\t-\nnbd2\t8388608\t/tmp/disk.img\t-')"
 is "nbd0 has the zero backing's size" "$(cat /sys/block/nbd0/size)" 131072
 is "nbd2 has the file's size" "$(cat /sys/block/nbd2/size)" 16384
 is "512-byte logical blocks" "$(cat /sys/block/nbd0/queue/logical_block_size)" 512

@@ -55,7 +55,7 @@ pid=$(cat /run/dmp/dmp.pid)
 fails "a second load fails" ./dmp load
 like "... saying File exists" "$(./dmp load 2>&1 || true)" "^dmp: could not load module dmp: File exists"
 is "... and changes nothing: the same daemon" "$(cat /run/dmp/dmp.pid)" "$pid"
-is "... the same devices" "$(cat /run/dmp/devices)" "nbd0 1073741824 memory"
+is "... the same devices" "$(cat /run/dmp/devices)" "$(printf 'nbd0\t1073741824\tmemory\t-')"
 fails "unload is refused while dmp1 sits on nbd0" ./dmp unload
 like "... saying what holds it" "$(./dmp unload 2>&1 || true)" "^dmp: module dmp is in use: nbd0 is held by dm-0 \(dmp1\)$"
 ok "... and the daemon still serves" dd if=/dev/mapper/dmp1 of=/dev/null bs=4k count=1 iflag=direct status=none
