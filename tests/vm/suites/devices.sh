@@ -5,7 +5,8 @@
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
-cd "$(dirname -- "${BASH_SOURCE[0]}")/../../.."
+# shellcheck source=SCRIPTDIR/../dmp.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/../dmp.sh"
 
 # state: what a failed command must leave unchanged.
 state() {

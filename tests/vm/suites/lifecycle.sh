@@ -5,7 +5,8 @@
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
-cd "$(dirname -- "${BASH_SOURCE[0]}")/../../.."
+# shellcheck source=SCRIPTDIR/../dmp.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/../dmp.sh"
 
 # nothing_loaded: no daemon, no mount, no run directory, every nbd device free.
 nothing_loaded() {

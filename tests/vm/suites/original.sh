@@ -5,12 +5,8 @@
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
-cd "$(dirname -- "${BASH_SOURCE[0]}")/../../.."
-command -v sudo >/dev/null || sudo() { "$@"; }
-
-volumes() {
-    printf 'read:\n reqs: %s\n avg size: %s\nwrite:\n reqs: %s\n avg size: %s\ntotal:\n reqs: %s\n avg size: %s\n' "$@"
-}
+# shellcheck source=SCRIPTDIR/../dmp.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/../dmp.sh"
 
 # ---- issue 3's walkthrough, as a user types it ----
 ok "sudo ./dmp load" sudo ./dmp load

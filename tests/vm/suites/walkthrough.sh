@@ -5,19 +5,8 @@
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
-cd "$(dirname -- "${BASH_SOURCE[0]}")/../../.."
-
-# The guest runs as root and may have no sudo; the walkthrough's "sudo" is then a no-op.
-command -v sudo >/dev/null || sudo() { "$@"; }
-
-volumes() {
-    printf 'read:\n reqs: %s\n avg size: %s\nwrite:\n reqs: %s\n avg size: %s\ntotal:\n reqs: %s\n avg size: %s\n' "$@"
-}
-
-# stat_field DEV N: field N (1-based) of /sys/block/DEV/stat.
-stat_field() {
-    awk -v n="$2" '{ print $n }' "/sys/block/$1/stat"
-}
+# shellcheck source=SCRIPTDIR/../dmp.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/../dmp.sh"
 
 # ---- the walkthrough, as a user types it ----
 ok "make && sudo ./dmp load" eval 'make --silent && sudo ./dmp load'
