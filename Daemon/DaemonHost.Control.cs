@@ -236,5 +236,5 @@ internal sealed partial class DaemonHost
         return $"{name} ({kernelName}{state})";
     }
 
-    private static string MapperPath(string name) => $"/dev/mapper/{name}";
+    internal static string MapperPath(string name) => $"/dev/mapper/{name}";
 }

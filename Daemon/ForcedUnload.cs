@@ -1,4 +1,5 @@
 using Dmp.Native;
+using Dmp.Native.DeviceMapper;
 using Dmp.Native.Fuse;
 using Dmp.Native.Nbd;
 using Tmds.Linux;
@@ -7,7 +8,8 @@ namespace Dmp.Daemon;
 
 /// <summary>
 /// <c>dmp unload --force</c>: stops a daemon that will not unload (SIGTERM, then SIGKILL) and removes
-/// what a dead one left: its nbd devices, its stat mount, its files.
+/// what a dead one left: the dm devices <c>create</c> made (unless they are open), its nbd devices,
+/// its stat mount, its files.
 /// </summary>
 internal static class ForcedUnload
 {
@@ -55,6 +57,8 @@ internal static class ForcedUnload
             return false;
         }
 
+        RemoveCreatedMappings(devices);
+
         using NbdNetlinkClient? netlink = NbdNetlinkClient.TryOpen();
         foreach (DeviceRecord device in devices)
         {
@@ -67,5 +71,24 @@ internal static class ForcedUnload
         }
 
         return true;
+    }
+
+    /// <summary>Removes the dm devices <c>create</c> made; an open one stays, and its nbd device then fails its IO.</summary>
+    private static void RemoveCreatedMappings(IReadOnlyList<DeviceRecord> devices)
+    {
+        string[] names = devices.Select(device => device.CreatedFor).OfType<string>().ToArray();
+        if (names.Length == 0 || !File.Exists(DeviceMapperControl.ControlPath))
+        {
+            return;
+        }
+
+        using DeviceMapperControl deviceMapper = DeviceMapperControl.Open();
+        foreach (string name in names)
+        {
+            if (deviceMapper.Find(name) is { } mapped && deviceMapper.Remove(name) == 0)
+            {
+                DeviceNodes.RemoveBlockNode(DaemonHost.MapperPath(name), mapped.Device);
+            }
+        }
     }
 }

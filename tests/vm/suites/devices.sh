@@ -109,4 +109,13 @@ is "device-mapper holds only what was made by hand" "$(dmsetup ls | cut -f1 | so
 is "no nbd device is connected" "$(cat /sys/block/nbd*/size | sort -u)" 0
 ok "the loop device detaches: nothing holds it" losetup -d "$loop"
 
+# ---- after a crash, unload --force takes down what create made ----
+ok "load" ./dmp load
+ok "create over zero3" ./dmp create crashed --table "0 1024 dmp /dev/mapper/zero3"
+ok "the daemon is killed outright" kill -KILL "$(cat /run/dmp/dmp.pid)"
+ok "unload --force" ./dmp unload --force
+fails "... removes the dm device create made" test -e /dev/mapper/crashed
+is "... and device-mapper holds only what was made by hand" "$(dmsetup ls | cut -f1 | sort | tr '\n' ' ')" "zero2 zero3 "
+is "... and no nbd device is connected" "$(cat /sys/block/nbd*/size | sort -u)" 0
+
 done_testing
