@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dmp.Daemon;
+using Dmp.Nbd;
 using Dmp.Storage;
 
 namespace Dmp.Cli;
@@ -54,9 +55,36 @@ internal static class CommonOptions
         }
     }
 
+    public static Option<NbdListenAddress[]> Listen { get; } = new("--listen")
+    {
+        Description = "Also serve the devices to NBD clients at ADDR: unix:PATH or tcp:HOST:PORT (repeatable)",
+        HelpName = "ADDR",
+        CustomParser = result =>
+        {
+            var addresses = new List<NbdListenAddress>();
+            foreach (var token in result.Tokens)
+            {
+                try
+                {
+                    addresses.Add(NbdListenAddress.Parse(token.Value));
+                }
+                catch (FormatException exception)
+                {
+                    result.AddError(exception.Message);
+                }
+            }
+
+            return [.. addresses];
+        },
+    };
+
     public static RunDirectory RunDirectoryOf(ParseResult result) => new(result.GetValue(RunDirectory)!);
 
-    /// <summary>The checked daemon options of a load (or daemon) command line.</summary>
+    /// <summary>The run directory only if the user named one (serve keeps none by default).</summary>
+    public static RunDirectory? ExplicitRunDirectoryOf(ParseResult result) =>
+        result.GetResult(RunDirectory) is { Implicit: false } ? RunDirectoryOf(result) : null;
+
+    /// <summary>The checked daemon options of a load, daemon or serve command line.</summary>
     public static DaemonOptions DaemonOptionsOf(ParseResult result)
     {
         BackingSpec[] backings = result.GetValue(Backings) is { Length: > 0 } given ? given : [BackingSpec.Memory];
@@ -73,6 +101,6 @@ internal static class CommonOptions
             throw new CommandException($"backing {repeated} is given more than once");
         }
 
-        return new DaemonOptions(backings, size ?? DefaultSize, RunDirectoryOf(result));
+        return new DaemonOptions(backings, size ?? DefaultSize, RunDirectoryOf(result), result.GetValue(Listen) ?? []);
     }
 }

@@ -12,6 +12,7 @@ internal static class DaemonCommand
         {
             CommonOptions.Backings,
             CommonOptions.Size,
+            CommonOptions.Listen,
         };
         command.Hidden = true;
         command.SetAction(result => DaemonHost.Run(CommonOptions.DaemonOptionsOf(result)));

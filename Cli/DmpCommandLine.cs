@@ -25,6 +25,7 @@ internal static class DmpCommandLine
             DeviceCommands.CreateStatus(),
             DeviceCommands.CreateAttach(),
             DeviceCommands.CreateDetach(),
+            ServeCommand.Create(),
             DaemonCommand.Create(),
         };
         return root;

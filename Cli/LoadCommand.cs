@@ -14,6 +14,7 @@ internal static class LoadCommand
         {
             CommonOptions.Backings,
             CommonOptions.Size,
+            CommonOptions.Listen,
         };
         command.SetAction(Execute);
         return command;

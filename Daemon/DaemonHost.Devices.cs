@@ -16,6 +16,7 @@ internal sealed partial class DaemonHost
     {
         ServedDevice device = ServedDevice.Attach(_netlink!, store, _statistics, _requests, BackendIdentifier(_run), createdFor);
         _devices.Add(device);
+        _catalog.Add(device.Name, device.Export);
         _tree.AddDevice(device.Statistics, () => device.Baseline, device.Backing, device.Export.Size);
         SaveDeviceTable();
         return device;
@@ -25,6 +26,8 @@ internal sealed partial class DaemonHost
     private void DetachLocked(ServedDevice device)
     {
         _devices.Remove(device);
+        _catalog.Remove(device.Name);
+        _server?.DisconnectClients(device.Export);
         _tree.RemoveDevice(device.Name);
         if (device.Detach(_netlink!) is { } problem)
         {

@@ -22,6 +22,7 @@ internal sealed partial class DaemonHost : IDisposable
     private readonly ModuleStatistics _statistics = new();
     private readonly ModuleTree _tree;
     private readonly ObjectPool<NbdRequest> _requests = NbdRequestPoolPolicy.CreatePool();
+    private readonly NbdExportCatalog _catalog = new();
     private readonly ManualResetEventSlim _stopRequested = new();
 
     /// <summary>Guards the device list and the daemon's state; taken by control requests, resets and stopping.</summary>
@@ -31,6 +32,7 @@ internal sealed partial class DaemonHost : IDisposable
     private NbdNetlinkClient? _netlink;
     private FuseServer? _sysfs;
     private ControlServer? _control;
+    private NbdServer? _server;
     private bool _stopped;
 
     private DaemonHost(DaemonOptions options)
@@ -64,7 +66,8 @@ internal sealed partial class DaemonHost : IDisposable
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, host.OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, host.OnSignal);
         DaemonLog.Write($"loaded: {string.Join(", ", host._devices.Select(device => $"{device.Name} ({device.Backing})"))}");
-        DaemonLauncher.Report(ControlReply.Success(host._devices.Select(Describe).ToList()));
+        DaemonLauncher.Report(ControlReply.Success(
+            [.. host._devices.Select(Describe), .. host._server?.Addresses.Select(address => $"listening on {address}") ?? []]));
         DaemonLauncher.DetachStandardStreams();
 
         host._stopRequested.Wait();
@@ -104,6 +107,11 @@ internal sealed partial class DaemonHost : IDisposable
             Directory.CreateDirectory(_run.ModuleMount);
             _sysfs = FuseServer.Mount(_run.ModuleMount, _tree.Tree, DaemonLog.Write);
             _control = ControlServer.Start(_run.ControlSocket, HandleControlRequest);
+            if (_options.Listen.Count > 0)
+            {
+                _server = NbdServer.Start(_options.Listen, _catalog, _requests, DaemonLog.Write);
+            }
+
             lock (_lifecycle)
             {
                 while (stores.Count > 0)
@@ -133,6 +141,8 @@ internal sealed partial class DaemonHost : IDisposable
         }
 
         // Unmounted before the devices go, outside the lock: a reset in progress on the FUSE thread needs it.
+        // NBD clients go first of all: their requests use the stores the devices are about to close.
+        _server?.Dispose();
         _sysfs?.Dispose();
         lock (_lifecycle)
         {

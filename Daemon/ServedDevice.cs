@@ -59,7 +59,7 @@ internal sealed class ServedDevice : IDisposable
         NbdNetlinkClient netlink, IBackingStore store, ModuleStatistics statistics, ObjectPool<NbdRequest> requests,
         string backendIdentifier, string? createdFor)
     {
-        (FileDescriptor ours, FileDescriptor theirs) = UnixSocket.CreatePair();
+        (FileDescriptor ours, FileDescriptor theirs) = StreamSocket.CreatePair();
         int index;
         try
         {

@@ -4,7 +4,7 @@ namespace Dmp.Nbd;
 
 internal sealed partial class NbdConnection
 {
-    private void ReceiveLoop()
+    private string? ReceiveLoop()
     {
         string? failure = null;
         try
@@ -26,6 +26,8 @@ internal sealed partial class NbdConnection
 
             _completion.TrySetResult(failure);
         }
+
+        return failure;
     }
 
     /// <returns>Null when the peer ended the connection properly, otherwise why it was ended.</returns>
@@ -34,10 +36,10 @@ internal sealed partial class NbdConnection
         Span<byte> headerBytes = stackalloc byte[NbdProtocol.RequestHeaderLength];
         while (true)
         {
-            int status = UnixSocket.ReceiveExactly(_socket.Value, headerBytes);
+            int status = StreamSocket.ReceiveExactly(_socket.Value, headerBytes);
             if (status != 0)
             {
-                return status == UnixSocket.EndOfStream ? null : $"receive failed: {Errno.Describe(status)}";
+                return status == StreamSocket.EndOfStream ? null : $"receive failed: {Errno.Describe(status)}";
             }
 
             if (!NbdRequestHeader.TryRead(headerBytes, out NbdRequestHeader header))
@@ -61,11 +63,11 @@ internal sealed partial class NbdConnection
             request.Prepare(this, header);
             if (header.Command == NbdCommand.Write)
             {
-                status = UnixSocket.ReceiveExactly(_socket.Value, request.Payload);
+                status = StreamSocket.ReceiveExactly(_socket.Value, request.Payload);
                 if (status != 0)
                 {
                     Release(request);
-                    return $"receive failed in a write payload: {Errno.Describe(status == UnixSocket.EndOfStream ? Tmds.Linux.LibC.EPIPE : status)}";
+                    return $"receive failed in a write payload: {Errno.Describe(status == StreamSocket.EndOfStream ? Tmds.Linux.LibC.EPIPE : status)}";
                 }
             }
 

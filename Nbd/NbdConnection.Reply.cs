@@ -19,7 +19,7 @@ internal sealed partial class NbdConnection
             // Counting under the send lock makes this connection's shard single-writer.
             if (!_sendFailed)
             {
-                if (UnixSocket.SendAll(_socket.Value, reply, data) == 0)
+                if (StreamSocket.SendAll(_socket.Value, reply, data) == 0)
                 {
                     if (NbdExport.CountedAs(header.Command) is { } operation)
                     {

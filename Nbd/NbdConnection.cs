@@ -39,14 +39,19 @@ internal sealed partial class NbdConnection : IDisposable
     /// with null after a clean end (NBD_CMD_DISC or the peer closing), otherwise with the reason.</summary>
     public Task<string?> Completion => _completion.Task;
 
+    /// <summary>Serves the connection on a thread of its own.</summary>
     public void Start()
     {
-        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"{Name} receiver" };
+        _receiver = new Thread(() => ReceiveLoop()) { IsBackground = true, Name = $"{Name} receiver" };
         _receiver.Start();
     }
 
+    /// <summary>Serves the connection on the calling thread until it ends.</summary>
+    /// <returns>Why it ended, or null after a clean end (the same as <see cref="Completion"/>).</returns>
+    public string? Run() => ReceiveLoop();
+
     /// <summary>Ends the connection now: the receiver stops and replies not yet sent are dropped.</summary>
-    public void Abort() => UnixSocket.Shutdown(_socket.Value);
+    public void Abort() => StreamSocket.Shutdown(_socket.Value);
 
     public void Dispose()
     {

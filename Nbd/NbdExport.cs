@@ -26,10 +26,14 @@ internal sealed class NbdExport
 
     public NbdTransmissionFlags TransmissionFlags => FlagsFor(ReadOnly);
 
-    /// <summary>What an export advertises: every command it serves, and whether it is read-only.</summary>
+    /// <summary>
+    /// What an export advertises: every command and flag it serves, that connections may be many
+    /// (a flush covers writes completed on any of them: they share one store), and whether it is read-only.
+    /// </summary>
     public static NbdTransmissionFlags FlagsFor(bool readOnly) =>
         NbdTransmissionFlags.HasFlags | NbdTransmissionFlags.SendFlush | NbdTransmissionFlags.SendFua |
-        NbdTransmissionFlags.SendTrim | NbdTransmissionFlags.SendWriteZeroes |
+        NbdTransmissionFlags.SendTrim | NbdTransmissionFlags.SendWriteZeroes | NbdTransmissionFlags.SendFastZero |
+        NbdTransmissionFlags.SendCache | NbdTransmissionFlags.CanMultiConnection |
         (readOnly ? NbdTransmissionFlags.ReadOnly : NbdTransmissionFlags.None);
 
     /// <summary>The counter a command feeds, or null for commands that are not counted.</summary>
@@ -44,20 +48,28 @@ internal sealed class NbdExport
         _ => null,
     };
 
+    /// <summary>
+    /// The request flags each command may carry; any other flag makes the request invalid. FUA is valid
+    /// on every command (proto.md), even where it changes nothing.
+    /// </summary>
+    public static NbdCommandFlags AllowedFlags(NbdCommand command) => command == NbdCommand.WriteZeroes
+        ? NbdCommandFlags.ForceUnitAccess | NbdCommandFlags.NoHole | NbdCommandFlags.FastZero
+        : NbdCommandFlags.ForceUnitAccess;
+
     /// <summary>Carries out one request against the store.</summary>
     /// <param name="payload">The data of a WRITE, or room for the data of a READ.</param>
     /// <returns>The NBD error to reply with (0 on success).</returns>
     public int Execute(in NbdRequestHeader request, Span<byte> payload)
     {
         NbdCommand command = request.Command;
+        if (CountedAs(command) is null || (request.Flags & ~AllowedFlags(command)) != 0)
+        {
+            return NbdError.InvalidArgument;
+        }
+
         if (command is NbdCommand.Flush)
         {
             return NbdError.FromErrno(Store.Flush());
-        }
-
-        if (CountedAs(command) is null)
-        {
-            return NbdError.InvalidArgument;
         }
 
         bool modifies = command is NbdCommand.Write or NbdCommand.WriteZeroes or NbdCommand.Trim;
@@ -85,8 +97,8 @@ internal sealed class NbdExport
             NbdCommand.Read => Store.Read(payload, offset),
             NbdCommand.Write => Store.Write(payload, offset, forceUnitAccess),
             NbdCommand.Trim => FlushIf(forceUnitAccess, Store.Trim(offset, length)),
-            NbdCommand.WriteZeroes => FlushIf(
-                forceUnitAccess, Store.WriteZeroes(offset, length, mayDeallocate: (request.Flags & NbdCommandFlags.NoHole) == 0)),
+            NbdCommand.WriteZeroes => FlushIf(forceUnitAccess, Store.WriteZeroes(
+                offset, length, mayDeallocate: (request.Flags & NbdCommandFlags.NoHole) == 0, fastOnly: (request.Flags & NbdCommandFlags.FastZero) != 0)),
             _ => 0, // CACHE is advisory: the store keeps no cache of its own to fill.
         };
         return NbdError.FromErrno(errno);

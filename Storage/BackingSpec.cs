@@ -18,11 +18,12 @@ internal sealed record BackingSpec(BackingKind Kind, string? Path)
     public bool IsSized => Kind != BackingKind.File;
 
     /// <summary>Opens the store; <paramref name="size"/> applies to memory and zero backings.</summary>
-    public IBackingStore Open(long size) => Kind switch
+    /// <param name="readOnly">A file or device is then opened for reading only.</param>
+    public IBackingStore Open(long size, bool readOnly = false) => Kind switch
     {
         BackingKind.Memory => new MemoryStore(size),
         BackingKind.Zero => new ZeroStore(size),
-        _ => FileStore.Open(Path!),
+        _ => FileStore.Open(Path!, readOnly),
     };
 
     /// <summary>The argument form, which <see cref="Parse"/> reads back.</summary>

@@ -42,15 +42,16 @@ internal sealed unsafe class FileStore : IBackingStore
     public bool IsDirect => _direct is not null;
 
     /// <summary>
-    /// Opens <paramref name="path"/> for reading and writing. A block device is claimed exclusively
-    /// (O_EXCL), so it cannot be mounted or mapped by someone else while dmp serves it.
+    /// Opens <paramref name="path"/> for reading and writing (or reading only). A block device is claimed
+    /// exclusively (O_EXCL), so it cannot be mounted or mapped by someone else while dmp serves it.
     /// </summary>
-    public static FileStore Open(string path)
+    public static FileStore Open(string path, bool readOnly = false)
     {
+        int access = readOnly ? LibC.O_RDONLY : LibC.O_RDWR;
         var descriptors = new List<FileDescriptor>();
         try
         {
-            FileDescriptor probe = Track(descriptors, FileDescriptor.Open(path, LibC.O_RDWR));
+            FileDescriptor probe = Track(descriptors, FileDescriptor.Open(path, access));
             stat status;
             if (LibC.fstat(probe.Value, &status) != 0)
             {
@@ -65,7 +66,7 @@ internal sealed unsafe class FileStore : IBackingStore
 
             // O_EXCL on a block device claims it (on a file it would mean "create"). Both descriptors
             // are opened after the claim, by this process, so neither is refused by it.
-            int flags = LibC.O_RDWR | (isBlockDevice ? LibC.O_EXCL : 0);
+            int flags = access | (isBlockDevice ? LibC.O_EXCL : 0);
             FileDescriptor buffered = isBlockDevice ? Track(descriptors, FileDescriptor.Open(path, flags)) : probe;
             FileDescriptor? direct = FileDescriptor.TryOpen(path, flags & ~LibC.O_EXCL | LibC.O_DIRECT, out _);
             long size = isBlockDevice ? BlockDevice.GetSize(buffered.Value, path) : status.st_size;
@@ -131,12 +132,12 @@ internal sealed unsafe class FileStore : IBackingStore
         return IsUnsupported(error) ? 0 : error;
     }
 
-    public int WriteZeroes(long offset, long length, bool mayDeallocate)
+    public int WriteZeroes(long offset, long length, bool mayDeallocate, bool fastOnly)
     {
         int error = _isBlockDevice
             ? BlockDevice.ZeroRange(_buffered.Value, offset, length)
             : Allocate((mayDeallocate ? LibC.FALLOC_FL_PUNCH_HOLE : ZeroRangeMode) | LibC.FALLOC_FL_KEEP_SIZE, offset, length);
-        return IsUnsupported(error) ? WriteZeroesByHand(offset, length) : error;
+        return !IsUnsupported(error) ? error : fastOnly ? LibC.ENOTSUP : WriteZeroesByHand(offset, length);
     }
 
     public void Dispose()

@@ -24,5 +24,6 @@ internal interface IBackingStore : IDisposable
 
     /// <summary>The range must read back as zeroes.</summary>
     /// <param name="mayDeallocate">The store may free the space (false for NBD_CMD_FLAG_NO_HOLE).</param>
-    int WriteZeroes(long offset, long length, bool mayDeallocate);
+    /// <param name="fastOnly">Fail with ENOTSUP rather than write zeroes the slow way (NBD_CMD_FLAG_FAST_ZERO).</param>
+    int WriteZeroes(long offset, long length, bool mayDeallocate, bool fastOnly);
 }

@@ -46,11 +46,17 @@ internal sealed unsafe class MemoryStore : IBackingStore
 
     public int Trim(long offset, long length) => Deallocate(offset, length);
 
-    public int WriteZeroes(long offset, long length, bool mayDeallocate)
+    public int WriteZeroes(long offset, long length, bool mayDeallocate, bool fastOnly)
     {
         if (mayDeallocate)
         {
             return Deallocate(offset, length);
+        }
+
+        // Keeping the pages means writing the zeroes into them: no faster than a write.
+        if (fastOnly)
+        {
+            return LibC.ENOTSUP;
         }
 
         Clear(offset, length);

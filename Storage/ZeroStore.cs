@@ -21,7 +21,7 @@ internal sealed class ZeroStore : IBackingStore
 
     public int Trim(long offset, long length) => 0;
 
-    public int WriteZeroes(long offset, long length, bool mayDeallocate) => 0;
+    public int WriteZeroes(long offset, long length, bool mayDeallocate, bool fastOnly) => 0;
 
     public void Dispose()
     {

@@ -28,15 +28,19 @@ internal sealed class ModuleTree
 
     /// <summary>
     /// Adds <c>devices/NAME/</c>: <c>volumes</c> (this device alone), <c>stat</c> (its counters in the layout of
-    /// /sys/block/NAME/stat), <c>baseline</c> (the kernel's /sys/block/NAME/stat when they were last zeroed),
-    /// <c>backing</c> and <c>size</c> (bytes).
+    /// /sys/block/NAME/stat), <c>baseline</c> (the kernel's /sys/block/NAME/stat when they were last zeroed;
+    /// only for a kernel device), <c>backing</c> and <c>size</c> (bytes).
     /// </summary>
-    public void AddDevice(DeviceStatistics statistics, Func<string> baseline, string backing, long size)
+    public void AddDevice(DeviceStatistics statistics, Func<string>? baseline, string backing, long size)
     {
         SysfsDirectory device = Tree.Add(_devices, new SysfsDirectory(statistics.Name));
         Tree.Add(device, new SysfsAttribute("volumes", show: () => VolumesReport.Format(statistics.Snapshot())));
         Tree.Add(device, new SysfsAttribute("stat", show: () => BlockStat.FromCounters(statistics.Snapshot()).Format()));
-        Tree.Add(device, new SysfsAttribute("baseline", show: () => baseline()));
+        if (baseline is not null)
+        {
+            Tree.Add(device, new SysfsAttribute("baseline", show: () => baseline()));
+        }
+
         Tree.Add(device, new SysfsAttribute("backing", show: () => backing + "\n"));
         Tree.Add(device, new SysfsAttribute("size", show: () => $"{size}\n"));
     }

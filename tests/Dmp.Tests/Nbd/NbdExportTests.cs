@@ -113,7 +113,8 @@ public sealed class NbdExportTests : IDisposable
     public void The_export_advertises_what_it_serves()
     {
         NbdTransmissionFlags expected = NbdTransmissionFlags.HasFlags | NbdTransmissionFlags.SendFlush |
-            NbdTransmissionFlags.SendFua | NbdTransmissionFlags.SendTrim | NbdTransmissionFlags.SendWriteZeroes;
+            NbdTransmissionFlags.SendFua | NbdTransmissionFlags.SendTrim | NbdTransmissionFlags.SendWriteZeroes |
+            NbdTransmissionFlags.SendFastZero | NbdTransmissionFlags.SendCache | NbdTransmissionFlags.CanMultiConnection;
         Assert.Equal(expected, _export.TransmissionFlags);
     }
 
@@ -153,7 +154,7 @@ public sealed class NbdExportTests : IDisposable
 
         public int Trim(long offset, long length) => 5;
 
-        public int WriteZeroes(long offset, long length, bool mayDeallocate) => 5;
+        public int WriteZeroes(long offset, long length, bool mayDeallocate, bool fastOnly) => 5;
 
         public void Dispose()
         {

@@ -19,11 +19,11 @@ internal sealed class NbdTestClient : IDisposable
     public void Send(NbdCommand command, ulong cookie, ulong offset, uint length, ReadOnlySpan<byte> payload = default, NbdCommandFlags flags = NbdCommandFlags.None)
     {
         new NbdRequestHeader(flags, command, cookie, offset, length).Write(_header);
-        Check(UnixSocket.SendAll(_socket.Value, _header, payload), "send");
+        Check(StreamSocket.SendAll(_socket.Value, _header, payload), "send");
     }
 
     /// <summary>Sends bytes as they are, for requests a well-behaved client would never send.</summary>
-    public void SendRaw(ReadOnlySpan<byte> bytes) => Check(UnixSocket.SendAll(_socket.Value, bytes, default), "send");
+    public void SendRaw(ReadOnlySpan<byte> bytes) => Check(StreamSocket.SendAll(_socket.Value, bytes, default), "send");
 
     /// <summary>Reads one reply header and returns its error and cookie.</summary>
     public (uint Error, ulong Cookie) ReceiveReply()
@@ -37,10 +37,10 @@ internal sealed class NbdTestClient : IDisposable
         return (BinaryPrimitives.ReadUInt32BigEndian(_reply.AsSpan(4)), BinaryPrimitives.ReadUInt64BigEndian(_reply.AsSpan(8)));
     }
 
-    public void ReceiveExactly(Span<byte> buffer) => Check(UnixSocket.ReceiveExactly(_socket.Value, buffer), "receive");
+    public void ReceiveExactly(Span<byte> buffer) => Check(StreamSocket.ReceiveExactly(_socket.Value, buffer), "receive");
 
     /// <summary>Shuts the connection down from the client's side.</summary>
-    public void Close() => UnixSocket.Shutdown(_socket.Value);
+    public void Close() => StreamSocket.Shutdown(_socket.Value);
 
     public void Dispose() => _socket.Dispose();
 
@@ -49,7 +49,7 @@ internal sealed class NbdTestClient : IDisposable
     {
         if (status != 0)
         {
-            throw new IOException($"{operation} failed: {(status == UnixSocket.EndOfStream ? "end of stream" : Errno.Describe(status))}");
+            throw new IOException($"{operation} failed: {(status == StreamSocket.EndOfStream ? "end of stream" : Errno.Describe(status))}");
         }
     }
 }

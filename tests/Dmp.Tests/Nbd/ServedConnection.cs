@@ -13,7 +13,7 @@ internal sealed class ServedConnection : IDisposable
     public ServedConnection(long size)
     {
         _store = new MemoryStore(size);
-        (FileDescriptor server, FileDescriptor client) = UnixSocket.CreatePair();
+        (FileDescriptor server, FileDescriptor client) = StreamSocket.CreatePair();
         Connection = new NbdConnection("test", server, new NbdExport(_store, Statistics), NbdRequestPoolPolicy.CreatePool());
         Connection.Start();
         Client = new NbdTestClient(client);

@@ -56,7 +56,7 @@ public sealed class StoreTests : IDisposable
         using (FileStore store = FileStore.Open(path))
         {
             Assert.Equal(0, store.Trim(0, 1 << 19));
-            Assert.Equal(0, store.WriteZeroes(1 << 19, 4096, mayDeallocate: false));
+            Assert.Equal(0, store.WriteZeroes(1 << 19, 4096, mayDeallocate: false, fastOnly: false));
         }
 
         byte[] after = File.ReadAllBytes(path);

@@ -3,10 +3,10 @@ using Tmds.Linux;
 namespace Dmp.Native;
 
 /// <summary>
-/// Blocking stream-socket IO for the request path: EINTR and partial transfers are handled here,
+/// Blocking stream-socket IO (Unix and TCP) for the request path: EINTR and partial transfers are handled here,
 /// and results are errno values rather than exceptions.
 /// </summary>
-internal static unsafe class UnixSocket
+internal static unsafe class StreamSocket
 {
     /// <summary>Returned by <see cref="ReceiveExactly"/> when the peer closed before the first byte.</summary>
     public const int EndOfStream = -1;

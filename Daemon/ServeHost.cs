@@ -1,0 +1,117 @@
+using System.Runtime.InteropServices;
+using Dmp.Nbd;
+using Dmp.Native;
+using Dmp.Stats;
+using Dmp.Storage;
+using Dmp.Sysfs;
+using Tmds.Linux;
+
+namespace Dmp.Daemon;
+
+/// <summary>
+/// <c>dmp serve</c>: the NBD server in the foreground, without the kernel's client (like <c>nbdkit -f</c>).
+/// Needs no root and no nbd module; with a run directory it also mounts the stat tree when FUSE allows.
+/// Logs on stderr and stops cleanly on SIGINT or SIGTERM.
+/// </summary>
+internal sealed class ServeHost : IDisposable
+{
+    private readonly DaemonOptions _options;
+    private readonly RunDirectory? _run;
+    private readonly bool _readOnly;
+    private readonly ModuleStatistics _statistics = new();
+    private readonly ModuleTree _tree;
+    private readonly NbdExportCatalog _catalog = new();
+    private readonly List<IBackingStore> _stores = [];
+    private PidFile? _pidFile;
+    private FuseServer? _sysfs;
+    private NbdServer? _server;
+
+    private ServeHost(DaemonOptions options, RunDirectory? run, bool readOnly)
+    {
+        _options = options;
+        _run = run;
+        _readOnly = readOnly;
+        _tree = new ModuleTree(_statistics, _statistics.Reset);
+    }
+
+    /// <summary>The name of the export serving backing number <paramref name="index"/>.</summary>
+    public static string ExportName(int index) => $"export{index}";
+
+    /// <param name="run">Where to keep a pid file and mount the stat tree, or null for neither.</param>
+    public static int Run(DaemonOptions options, RunDirectory? run, bool readOnly)
+    {
+        if (options.Listen.Count == 0)
+        {
+            throw new InvalidOperationException("serve needs at least one --listen address");
+        }
+
+        using var host = new ServeHost(options, run, readOnly);
+        using var stop = new ManualResetEventSlim();
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Stop(context, stop));
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Stop(context, stop));
+        host.Start();
+        DaemonLog.Write($"ready: serving {string.Join(", ", host._catalog.List().Select(entry => $"{entry.Name} ({entry.Export.Store.Description}, {entry.Export.Size} bytes)"))} on {string.Join(", ", host._server!.Addresses)}");
+        stop.Wait();
+        DaemonLog.Write("stopping");
+        return 0;
+    }
+
+    public void Dispose()
+    {
+        _server?.Dispose(); // clients first: they use the stores
+        _sysfs?.Dispose();
+        _stores.ForEach(store => store.Dispose());
+        if (_pidFile is not null)
+        {
+            _run!.RemoveDaemonFiles();
+            _pidFile.Dispose();
+            _run.RemoveIfEmpty();
+        }
+    }
+
+    private static void Stop(PosixSignalContext context, ManualResetEventSlim stop)
+    {
+        context.Cancel = true;
+        stop.Set();
+    }
+
+    private void Start()
+    {
+        if (_run is not null)
+        {
+            Directory.CreateDirectory(_run.Path);
+            _pidFile = PidFile.TryAcquire(_run.PidFile)
+                ?? throw new InvalidOperationException($"{_run.Path} is in use by another dmp: {Errno.Describe(LibC.EEXIST)}");
+        }
+
+        for (int index = 0; index < _options.Backings.Count; index++)
+        {
+            IBackingStore store = _options.Backings[index].Open(_options.Size, _readOnly);
+            _stores.Add(store);
+            DeviceStatistics statistics = _statistics.AddDevice(ExportName(index));
+            _catalog.Add(ExportName(index), new NbdExport(store, statistics, _readOnly));
+            _tree.AddDevice(statistics, baseline: null, store.Description, store.Size);
+        }
+
+        if (_run is not null)
+        {
+            MountStatTree(_run);
+        }
+
+        _server = NbdServer.Start(_options.Listen, _catalog, NbdRequestPoolPolicy.CreatePool(), DaemonLog.Write);
+    }
+
+    /// <summary>The stat tree is a convenience here: without FUSE (or without root) dmp serves all the same.</summary>
+    private void MountStatTree(RunDirectory run)
+    {
+        try
+        {
+            Directory.CreateDirectory(run.ModuleMount);
+            _sysfs = FuseServer.Mount(run.ModuleMount, _tree.Tree, DaemonLog.Write);
+        }
+        catch (NativeException exception)
+        {
+            DaemonLog.Write($"the stat tree is not mounted: {exception.Message}");
+        }
+    }
+}

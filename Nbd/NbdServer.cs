@@ -1,0 +1,187 @@
+using Dmp.Native;
+using Microsoft.Extensions.ObjectPool;
+using Tmds.Linux;
+
+namespace Dmp.Nbd;
+
+/// <summary>
+/// Serves a <see cref="NbdExportCatalog"/> to NBD clients on Unix and TCP sockets: a thread per
+/// listener accepts, and a thread per client runs the handshake and then the transmission phase.
+/// Any number of connections may use one export at once; a flush on any covers writes completed on all,
+/// since they share the export's store.
+/// </summary>
+internal sealed class NbdServer : IDisposable
+{
+    /// <summary>Clients served at once; one more is accepted and closed at once, so a flood costs no memory.</summary>
+    public const int MaxClients = 64;
+
+    /// <summary>How long a client may take over one read of its handshake before it is dropped.</summary>
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly NbdExportCatalog _catalog;
+    private readonly ObjectPool<NbdRequest> _requests;
+    private readonly Action<string> _log;
+    private readonly List<(NbdListenAddress Address, FileDescriptor Socket, Thread Thread)> _listeners = [];
+    private readonly Lock _lock = new();
+    private readonly HashSet<NbdClientSession> _clients = [];
+    private bool _disposed;
+
+    private NbdServer(NbdExportCatalog catalog, ObjectPool<NbdRequest> requests, Action<string> log)
+    {
+        _catalog = catalog;
+        _requests = requests;
+        _log = log;
+    }
+
+    /// <summary>Listens on every address (all or none) and starts accepting.</summary>
+    public static NbdServer Start(IReadOnlyList<NbdListenAddress> addresses, NbdExportCatalog catalog, ObjectPool<NbdRequest> requests, Action<string> log)
+    {
+        var server = new NbdServer(catalog, requests, log);
+        try
+        {
+            foreach (NbdListenAddress address in addresses)
+            {
+                FileDescriptor socket = SocketListener.Listen(address.EndPoint);
+                var thread = new Thread(() => server.AcceptLoop(socket)) { IsBackground = true, Name = $"accept {address}" };
+                server._listeners.Add((address, socket, thread));
+            }
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+
+        server._listeners.ForEach(listener => listener.Thread.Start());
+        return server;
+    }
+
+    public IEnumerable<NbdListenAddress> Addresses => _listeners.Select(listener => listener.Address);
+
+    /// <summary>Ends every client of <paramref name="export"/> and waits for them, before its store goes away.</summary>
+    public void DisconnectClients(NbdExport export) => AbortAndWait(client => client.Export == export);
+
+    /// <summary>Stops listening, ends every client and waits for all of them.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+        }
+
+        foreach ((NbdListenAddress address, FileDescriptor socket, Thread thread) in _listeners)
+        {
+            StreamSocket.Shutdown(socket.Value); // accept then fails with EINVAL
+            if (thread.IsAlive)
+            {
+                thread.Join();
+            }
+
+            socket.Dispose();
+            if (address.EndPoint is System.Net.Sockets.UnixDomainSocketEndPoint unix)
+            {
+                File.Delete(unix.ToString());
+            }
+        }
+
+        AbortAndWait(_ => true);
+    }
+
+    /// <summary>
+    /// Aborts the matching sessions under the lock (a session leaves the set before its socket closes, so
+    /// no socket number is shut down after it was reused), then waits for their threads outside it.
+    /// </summary>
+    private void AbortAndWait(Func<NbdClientSession, bool> match)
+    {
+        NbdClientSession[] sessions;
+        lock (_lock)
+        {
+            sessions = _clients.Where(match).ToArray();
+            Array.ForEach(sessions, session => session.Abort());
+        }
+
+        Array.ForEach(sessions, session => session.Thread.Join());
+    }
+
+    private void AcceptLoop(FileDescriptor listener)
+    {
+        while (true)
+        {
+            FileDescriptor? socket = SocketListener.Accept(listener.Value, out int errno);
+            if (socket is null)
+            {
+                if (errno != LibC.EINVAL)
+                {
+                    _log($"accept: {Errno.Describe(errno)}");
+                }
+
+                return;
+            }
+
+            var thread = new Thread(Serve) { IsBackground = true, Name = "nbd client" };
+            var session = new NbdClientSession(socket, thread);
+            lock (_lock)
+            {
+                if (_disposed || _clients.Count >= MaxClients)
+                {
+                    socket.Dispose();
+                    continue;
+                }
+
+                _clients.Add(session);
+            }
+
+            thread.Start(session);
+        }
+    }
+
+    /// <summary>A client's thread: the handshake, then the transmission phase on the same thread.</summary>
+    private void Serve(object? state)
+    {
+        var session = (NbdClientSession)state!;
+        NbdConnection? connection = null;
+        try
+        {
+            SocketListener.SetNoDelay(session.Socket.Value);
+            SocketListener.SetReceiveTimeout(session.Socket.Value, HandshakeTimeout);
+            NbdHandshakeResult handshake = NbdHandshake.Negotiate(session.Socket.Value, _catalog);
+            if (handshake.Export is null)
+            {
+                if (handshake.Failure is not null)
+                {
+                    _log($"nbd client: handshake: {handshake.Failure}");
+                }
+
+                return;
+            }
+
+            SocketListener.SetReceiveTimeout(session.Socket.Value, TimeSpan.Zero); // an idle client may wait as long as it likes
+            lock (_lock)
+            {
+                session.Export = handshake.Export;
+            }
+
+            connection = new NbdConnection($"{handshake.Name} client", session.Socket, handshake.Export, _requests);
+            if (connection.Run() is { } failure)
+            {
+                _log($"nbd client of {handshake.Name}: {failure}");
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _clients.Remove(session);
+            }
+
+            if (connection is not null)
+            {
+                connection.Dispose(); // closes the socket too
+            }
+            else
+            {
+                session.Socket.Dispose();
+            }
+        }
+    }
+}
