@@ -16,6 +16,7 @@ internal sealed class ControlServer : IDisposable
     private readonly string _path;
     private readonly Func<string[], ControlReply> _handle;
     private readonly Thread _thread;
+    private int _disposed;
 
     private ControlServer(Socket listener, string path, Func<string[], ControlReply> handle)
     {
@@ -51,13 +52,17 @@ internal sealed class ControlServer : IDisposable
     /// <summary>Stops accepting; from another thread, also waits for the request in hand to be answered.</summary>
     public void Dispose()
     {
-        _listener.Dispose(); // ends the blocked Accept
-        if (Thread.CurrentThread != _thread)
+        // Only the first call closes and removes the socket: a later one may come after a new daemon made its own.
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _listener.Dispose(); // ends the blocked Accept
+            File.Delete(_path);
+        }
+
+        if (Thread.CurrentThread != _thread && _thread.IsAlive)
         {
             _thread.Join();
         }
-
-        File.Delete(_path);
     }
 
     private void AcceptLoop()
@@ -90,8 +95,9 @@ internal sealed class ControlServer : IDisposable
             ControlReply reply = request is null ? ControlReply.Failure("empty or oversized request") : _handle(ControlProtocol.DecodeRequest(request));
             client.Send(Encoding.UTF8.GetBytes(ControlProtocol.EncodeReply(reply)));
         }
-        catch (SocketException exception)
+        catch (Exception exception)
         {
+            // A client that vanished, or anything else: the daemon logs it and keeps serving.
             DaemonLog.Write($"control client: {exception.Message}");
         }
     }

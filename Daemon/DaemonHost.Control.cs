@@ -30,8 +30,14 @@ internal sealed partial class DaemonHost
                 _ => ControlReply.Failure($"unknown request '{string.Join(' ', request)}'"),
             };
         }
-        catch (Exception exception) when (exception is NativeException or InvalidOperationException or IOException or FormatException or OverflowException)
+        catch (Exception exception)
         {
+            // Whatever a request runs into, the daemon answers it and carries on serving.
+            if (exception is not (NativeException or InvalidOperationException or IOException or FormatException))
+            {
+                DaemonLog.Write($"control request '{string.Join(' ', request)}': {exception}");
+            }
+
             return ControlReply.Failure(exception.Message);
         }
     }
@@ -75,15 +81,7 @@ internal sealed partial class DaemonHost
         IBackingStore store = backing.Open(size);
         lock (_lifecycle)
         {
-            try
-            {
-                return ControlReply.Success(Describe(AttachLocked(store, createdFor: null)));
-            }
-            catch
-            {
-                store.Dispose();
-                throw;
-            }
+            return ControlReply.Success(Describe(AttachLocked(store, createdFor: null)));
         }
     }
 
@@ -136,25 +134,21 @@ internal sealed partial class DaemonHost
 
         lock (_lifecycle)
         {
-            ServedDevice device;
+            ServedDevice device = AttachLocked(store, createdFor: name);
+            DmDevice? mapped = null;
             try
             {
-                device = AttachLocked(store, createdFor: name);
-            }
-            catch
-            {
-                store.Dispose();
-                throw;
-            }
-
-            try
-            {
-                DmDevice mapped = deviceMapper.Create(name, [new DmTarget(0, sectors, "linear", $"{NumberOf(device)} 0")]);
+                mapped = deviceMapper.Create(name, [new DmTarget(0, sectors, "linear", $"{NumberOf(device)} 0")]);
                 DeviceNodes.EnsureBlockNode(MapperPath(name), mapped.Device);
                 return ControlReply.Success($"{name}: {mapped.KernelName} on {device.Name} ({device.Backing})");
             }
             catch
             {
+                if (mapped is not null)
+                {
+                    _ = deviceMapper.Remove(name);
+                }
+
                 DetachLocked(device);
                 throw;
             }
@@ -212,7 +206,8 @@ internal sealed partial class DaemonHost
             foreach (ServedDevice device in _devices)
             {
                 string holders = string.Join(", ", SysBlock.Holders(device.Name).Select(holder => DescribeMapped(deviceMapper, holder)));
-                rows.Add([device.Name, device.Export.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), device.Backing, holders.Length > 0 ? holders : "-"]);
+                string name = device.IsConnected ? device.Name : $"{device.Name} (disconnected)";
+                rows.Add([name, device.Export.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), device.Backing, holders.Length > 0 ? holders : "-"]);
             }
 
             int[] widths = Enumerable.Range(0, 4).Select(column => rows.Max(row => row[column].Length)).ToArray();

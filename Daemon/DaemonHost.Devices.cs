@@ -10,26 +10,48 @@ internal sealed partial class DaemonHost
     /// <summary>One line about a device, as load and attach print it.</summary>
     private static string Describe(ServedDevice device) => $"{device.Name}: {device.Backing}, {device.Export.Size} bytes";
 
-    /// <summary>Serves <paramref name="store"/> on a new nbd device; the caller holds <see cref="_lifecycle"/>.</summary>
-    /// <remarks>On success the device owns the store; on failure the caller still does.</remarks>
+    /// <summary>
+    /// Serves <paramref name="store"/> on a new nbd device. Takes the store in every case: on failure it is
+    /// closed here and nothing stays attached. The caller holds <see cref="_lifecycle"/>.
+    /// </summary>
     private ServedDevice AttachLocked(IBackingStore store, string? createdFor)
     {
-        ServedDevice device = ServedDevice.Attach(_netlink!, store, _statistics, _requests, BackendIdentifier(_run), createdFor);
-        _devices.Add(device);
-        _catalog.Add(device.Name, device.Export);
-        _tree.AddDevice(device.Statistics, () => device.Baseline, device.Backing, device.Export.Size);
-        SaveDeviceTable();
-        return device;
+        ServedDevice device;
+        try
+        {
+            device = !_stopped
+                ? ServedDevice.Attach(_netlink!, store, _statistics, BackendIdentifier(_run), createdFor, DaemonLog.Write)
+                : throw new InvalidOperationException("dmp is being unloaded");
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
+        try
+        {
+            _devices.Add(device);
+            _catalog.Add(device.Name, device.Export);
+            _tree.AddDevice(device.Statistics, () => device.Baseline, device.Backing, device.Export.Size);
+            SaveDeviceTable();
+            return device;
+        }
+        catch
+        {
+            DetachLocked(device);
+            throw;
+        }
     }
 
-    /// <summary>Disconnects a device; its counts stay in the module's. The caller holds <see cref="_lifecycle"/>.</summary>
+    /// <summary>Disconnects a device and closes its store; its counts stay in the module's. The caller holds <see cref="_lifecycle"/>.</summary>
     private void DetachLocked(ServedDevice device)
     {
         _devices.Remove(device);
         _catalog.Remove(device.Name);
-        _server?.DisconnectClients(device.Export);
+        bool clientsEnded = _server?.DisconnectClients(device.Export) ?? true;
         _tree.RemoveDevice(device.Name);
-        if (device.Detach(_netlink!) is { } problem)
+        if (device.Detach(_netlink!, storeInUse: !clientsEnded) is { } problem)
         {
             DaemonLog.Write(problem);
         }
@@ -46,7 +68,23 @@ internal sealed partial class DaemonHost
         lock (_lifecycle)
         {
             _statistics.Reset();
-            _devices.ForEach(device => device.CaptureBaseline());
+            foreach (ServedDevice device in _devices)
+            {
+                BestEffort($"new baseline of {device.Name}", device.CaptureBaseline);
+            }
+        }
+    }
+
+    /// <summary>Runs a step of clean-up that must not stop the steps after it; a failure is logged.</summary>
+    private static void BestEffort(string step, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception exception)
+        {
+            DaemonLog.Write($"{step}: {exception.Message}");
         }
     }
 

@@ -5,7 +5,6 @@ using Dmp.Native.Nbd;
 using Dmp.Stats;
 using Dmp.Storage;
 using Dmp.Sysfs;
-using Microsoft.Extensions.ObjectPool;
 using Tmds.Linux;
 
 namespace Dmp.Daemon;
@@ -21,7 +20,6 @@ internal sealed partial class DaemonHost : IDisposable
     private readonly RunDirectory _run;
     private readonly ModuleStatistics _statistics = new();
     private readonly ModuleTree _tree;
-    private readonly ObjectPool<NbdRequest> _requests = NbdRequestPoolPolicy.CreatePool();
     private readonly NbdExportCatalog _catalog = new();
     private readonly ManualResetEventSlim _stopRequested = new();
 
@@ -48,7 +46,7 @@ internal sealed partial class DaemonHost : IDisposable
     /// <summary>The daemon process: reports its start-up on stdout (<see cref="DaemonLauncher"/>), then serves until stopped.</summary>
     public static int Run(DaemonOptions options)
     {
-        _ = LibC.setsid(); // leave the caller's session: its terminal hanging up must not stop us
+        Processes.StartSession(); // leave the caller's session: its terminal hanging up must not stop us
         Directory.SetCurrentDirectory("/"); // hold no mount busy
 
         using var host = new DaemonHost(options);
@@ -109,15 +107,16 @@ internal sealed partial class DaemonHost : IDisposable
             _control = ControlServer.Start(_run.ControlSocket, HandleControlRequest);
             if (_options.Listen.Count > 0)
             {
-                _server = NbdServer.Start(_options.Listen, _catalog, _requests, DaemonLog.Write);
+                _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Write);
             }
 
             lock (_lifecycle)
             {
                 while (stores.Count > 0)
                 {
-                    AttachLocked(stores[0], createdFor: null);
-                    stores.RemoveAt(0);
+                    IBackingStore store = stores[0];
+                    stores.RemoveAt(0); // from here on AttachLocked owns it
+                    AttachLocked(store, createdFor: null);
                 }
             }
         }
@@ -140,25 +139,26 @@ internal sealed partial class DaemonHost : IDisposable
             _stopped = true;
         }
 
-        // Unmounted before the devices go, outside the lock: a reset in progress on the FUSE thread needs it.
-        // NBD clients go first of all: their requests use the stores the devices are about to close.
-        _server?.Dispose();
-        _sysfs?.Dispose();
+        // Each step is attempted whatever happened to the one before. NBD clients go first: their requests
+        // use the stores the devices are about to close. The stat tree is unmounted outside the lock, since
+        // a reset in progress on the FUSE thread needs it.
+        BestEffort("stop serving NBD clients", () => _server?.Dispose());
+        BestEffort("unmount the stat tree", () => _sysfs?.Dispose());
         lock (_lifecycle)
         {
             foreach (ServedDevice device in _devices.ToList())
             {
-                DetachLocked(device);
+                BestEffort($"detach {device.Name}", () => DetachLocked(device));
             }
         }
 
-        _control?.Dispose();
-        _netlink?.Dispose();
+        BestEffort("close the control socket", () => _control?.Dispose());
+        BestEffort("close netlink", () => _netlink?.Dispose());
         if (_pidFile is not null)
         {
-            _run.RemoveDaemonFiles();
+            BestEffort("remove the run directory's files", _run.RemoveDaemonFiles);
             _pidFile.Dispose();
-            _run.RemoveIfEmpty();
+            BestEffort("remove the run directory", _run.RemoveIfEmpty);
         }
     }
 

@@ -62,9 +62,7 @@ internal static class ForcedUnload
         using NbdNetlinkClient? netlink = NbdNetlinkClient.TryOpen();
         foreach (DeviceRecord device in devices)
         {
-            string backend = $"/sys/block/{device.Name}/backend";
-            if (netlink is not null && File.Exists(backend) &&
-                File.ReadAllText(backend).Trim() == DaemonHost.BackendIdentifier(run))
+            if (netlink is not null && SysBlock.Backend(device.Name) == DaemonHost.BackendIdentifier(run))
             {
                 _ = netlink.Disconnect(device.Index);
             }

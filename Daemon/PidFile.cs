@@ -1,14 +1,16 @@
+using System.Globalization;
+using System.Text;
 using Dmp.Native;
 using Tmds.Linux;
 
 namespace Dmp.Daemon;
 
 /// <summary>
-/// The daemon's pid file. The daemon holds an open-file-description lock on it while it lives, so the
+/// The daemon's pid file. The daemon holds a lock on it while it lives (<see cref="FileLock"/>), so the
 /// lock, not the file's presence, says whether a daemon is running; a daemon that died leaves the file
 /// without the lock.
 /// </summary>
-internal sealed unsafe class PidFile : IDisposable
+internal sealed class PidFile : IDisposable
 {
     private readonly FileDescriptor _fd;
     private readonly string _path;
@@ -23,32 +25,36 @@ internal sealed unsafe class PidFile : IDisposable
     /// <returns>Null when another live daemon holds it.</returns>
     public static PidFile? TryAcquire(string path)
     {
-        FileDescriptor fd = FileDescriptor.Open(path, LibC.O_RDWR | LibC.O_CREAT, 0x1a4 /* 0644 */);
-        var request = new flock { l_type = (short)LibC.F_WRLCK, l_whence = (short)LibC.SEEK_SET };
-        if (LibC.fcntl(fd.Value, LibC.F_OFD_SETLK, &request) != 0)
+        while (true)
         {
-            int error = Errno.Last;
-            fd.Dispose();
-            return error == LibC.EAGAIN || error == LibC.EACCES ? null : throw new NativeException($"lock {path}", error);
-        }
+            FileDescriptor fd = FileDescriptor.Open(path, LibC.O_RDWR | LibC.O_CREAT, 0x1a4 /* 0644 */);
+            try
+            {
+                if (!FileLock.TryLock(fd.Value, path))
+                {
+                    fd.Dispose();
+                    return null;
+                }
 
-        if (LibC.ftruncate(fd.Value, 0) != 0)
-        {
-            fd.Dispose();
-            throw NativeException.FromLast($"truncate {path}");
-        }
+                // A daemon that was exiting may have removed the file between our open and our lock: then
+                // the lock guards a file nobody else can find, so start again with the file at the path.
+                if (!FileLock.IsSameFile(fd.Value, path))
+                {
+                    fd.Dispose();
+                    continue;
+                }
 
-        byte[] pid = System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n");
-        fixed (byte* data = pid)
-        {
-            if (LibC.pwrite(fd.Value, data, pid.Length, 0) != pid.Length)
+                byte[] pid = Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n");
+                int error = PositionalIo.Truncate(fd.Value, 0);
+                error = error == 0 ? PositionalIo.Write(fd.Value, pid, 0) : error;
+                return error == 0 ? new PidFile(fd, path) : throw new NativeException($"write {path}", error);
+            }
+            catch
             {
                 fd.Dispose();
-                throw NativeException.FromLast($"write {path}");
+                throw;
             }
         }
-
-        return new PidFile(fd, path);
     }
 
     /// <summary>Looks at a pid file without taking it.</summary>
@@ -62,21 +68,13 @@ internal sealed unsafe class PidFile : IDisposable
 
         using (fd)
         {
-            var request = new flock { l_type = (short)LibC.F_WRLCK, l_whence = (short)LibC.SEEK_SET };
-            if (LibC.fcntl(fd.Value, LibC.F_OFD_GETLK, &request) != 0)
-            {
-                throw NativeException.FromLast($"check the lock on {path}");
-            }
-
+            bool locked = FileLock.IsLocked(fd.Value, path);
             byte[] text = new byte[32];
-            long length;
-            fixed (byte* data = text)
-            {
-                length = LibC.pread(fd.Value, data, text.Length, 0);
-            }
-
-            int pid = length > 0 && int.TryParse(text.AsSpan(0, (int)length).Trim("\n "u8), out int value) ? value : 0;
-            return new DaemonState(request.l_type == LibC.F_UNLCK ? DaemonStatus.Dead : DaemonStatus.Running, pid);
+            int pid = PositionalIo.Read(fd.Value, text, 0) == 0 &&
+                int.TryParse(Encoding.ASCII.GetString(text).TrimEnd('\0').Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int value)
+                ? value
+                : 0;
+            return new DaemonState(locked ? DaemonStatus.Running : DaemonStatus.Dead, pid);
         }
     }
 

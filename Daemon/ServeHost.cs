@@ -60,7 +60,11 @@ internal sealed class ServeHost : IDisposable
     {
         _server?.Dispose(); // clients first: they use the stores
         _sysfs?.Dispose();
-        _stores.ForEach(store => store.Dispose());
+        if (_server?.AllClientsEnded != false)
+        {
+            _stores.ForEach(store => store.Dispose());
+        }
+
         if (_pidFile is not null)
         {
             _run!.RemoveDaemonFiles();
@@ -98,7 +102,7 @@ internal sealed class ServeHost : IDisposable
             MountStatTree(_run);
         }
 
-        _server = NbdServer.Start(_options.Listen, _catalog, NbdRequestPoolPolicy.CreatePool(), DaemonLog.Write);
+        _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Write);
     }
 
     /// <summary>The stat tree is a convenience here: without FUSE (or without root) dmp serves all the same.</summary>

@@ -3,12 +3,11 @@ using Dmp.Native;
 using Dmp.Native.Nbd;
 using Dmp.Stats;
 using Dmp.Storage;
-using Microsoft.Extensions.ObjectPool;
 
 namespace Dmp.Daemon;
 
 /// <summary>A kernel nbd device attached to the daemon over a socketpair, and the connection serving it.</summary>
-internal sealed class ServedDevice : IDisposable
+internal sealed class ServedDevice
 {
     /// <summary>Logical block size: 512 lets 512-byte and 1 KiB direct IO through, as on the original.</summary>
     public const int BlockSize = 512;
@@ -16,11 +15,11 @@ internal sealed class ServedDevice : IDisposable
     private static readonly TimeSpan DisconnectTimeout = TimeSpan.FromSeconds(10);
 
     private readonly NbdConnection _connection;
+    private volatile bool _detaching;
 
-    private ServedDevice(int index, string backing, string? createdFor, string baseline, NbdConnection connection)
+    private ServedDevice(int index, string? createdFor, string baseline, NbdConnection connection)
     {
         Index = index;
-        Backing = backing;
         CreatedFor = createdFor;
         Baseline = baseline;
         _connection = connection;
@@ -33,7 +32,7 @@ internal sealed class ServedDevice : IDisposable
     public string DevicePath => $"/dev/{Name}";
 
     /// <summary>What backs the device, as the user named it.</summary>
-    public string Backing { get; }
+    public string Backing => Export.Store.Description;
 
     /// <summary>The dm device <c>dmp create</c> attached this device for, if it did.</summary>
     public string? CreatedFor { get; }
@@ -41,6 +40,9 @@ internal sealed class ServedDevice : IDisposable
     public NbdExport Export => _connection.Export;
 
     public DeviceStatistics Statistics => Export.Statistics;
+
+    /// <summary>False once the kernel side has gone (disconnected by someone else, or failed).</summary>
+    public bool IsConnected => !_connection.Completion.IsCompleted;
 
     /// <summary>The kernel's /sys/block/nbdN/stat line when this device's counters were last zeroed.</summary>
     public string Baseline { get; private set; }
@@ -52,15 +54,17 @@ internal sealed class ServedDevice : IDisposable
     /// <summary>
     /// Hands one end of a socketpair to the kernel (NBD_CMD_CONNECT; the kernel picks a free device) and
     /// serves <paramref name="store"/> on the other. The kernel's counters are read before the first
-    /// reply goes out, so that they and dmp's start from the same moment.
+    /// reply goes out, so that they and dmp's start from the same moment. On failure nothing stays
+    /// attached, and the store is still the caller's.
     /// </summary>
     /// <param name="backendIdentifier">Marks the device as ours in /sys/block/nbdN/backend.</param>
+    /// <param name="log">Told if the kernel side ends while nobody is detaching the device.</param>
     public static ServedDevice Attach(
-        NbdNetlinkClient netlink, IBackingStore store, ModuleStatistics statistics, ObjectPool<NbdRequest> requests,
-        string backendIdentifier, string? createdFor)
+        NbdNetlinkClient netlink, IBackingStore store, ModuleStatistics statistics, string backendIdentifier, string? createdFor, Action<string> log)
     {
         (FileDescriptor ours, FileDescriptor theirs) = StreamSocket.CreatePair();
-        int index;
+        int index = -1;
+        DeviceStatistics? deviceStatistics = null;
         try
         {
             using (theirs)
@@ -75,42 +79,64 @@ internal sealed class ServedDevice : IDisposable
                     BackendIdentifier = backendIdentifier,
                 });
             }
+
+            // Requests the kernel sends before the receiver starts wait in the socket.
+            string baseline = SysBlock.Stat(NameOf(index));
+            deviceStatistics = statistics.AddDevice(NameOf(index));
+            var export = new NbdExport(store, deviceStatistics);
+            var device = new ServedDevice(index, createdFor, baseline, new NbdConnection(NameOf(index), ours, export));
+            device._connection.Completion.ContinueWith(
+                ended => device.ReportEnd(ended.Result, log), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            device._connection.Start();
+            return device;
         }
         catch
         {
+            if (index >= 0)
+            {
+                _ = netlink.Disconnect(index);
+            }
+
+            if (deviceStatistics is not null)
+            {
+                statistics.RemoveDevice(deviceStatistics);
+            }
+
             ours.Dispose();
             throw;
         }
-
-        // Requests the kernel sends before the receiver starts wait in the socket.
-        string baseline = SysBlock.Stat(NameOf(index));
-        var export = new NbdExport(store, statistics.AddDevice(NameOf(index)));
-        var connection = new NbdConnection(NameOf(index), ours, export, requests);
-        connection.Start();
-        return new ServedDevice(index, store.Description, createdFor, baseline, connection);
     }
 
     /// <summary>Takes the kernel's counters as the new baseline, when dmp's are zeroed while the device is idle.</summary>
     public void CaptureBaseline() => Baseline = SysBlock.Stat(Name);
 
-    /// <summary>Disconnects the kernel side and waits for the connection to drain.</summary>
+    /// <summary>Disconnects the kernel side, waits for the connection to drain, and closes the store.</summary>
+    /// <param name="storeInUse">NBD clients still use the store: leave it open.</param>
     /// <returns>A problem worth logging, or null.</returns>
-    public string? Detach(NbdNetlinkClient netlink)
+    public string? Detach(NbdNetlinkClient netlink, bool storeInUse)
     {
+        _detaching = true;
         int error = netlink.Disconnect(Index);
-        if (!_connection.Completion.Wait(DisconnectTimeout))
+        if (!_connection.Completion.Wait(DisconnectTimeout) && !_connection.Drain(DisconnectTimeout))
         {
-            _connection.Abort();
+            return $"{Name}: requests still running after {2 * DisconnectTimeout.TotalSeconds} s; its store stays open";
         }
 
-        string? failure = _connection.Completion.IsCompletedSuccessfully ? _connection.Completion.Result : "did not drain in time";
-        Dispose();
+        _connection.Dispose();
+        if (!storeInUse)
+        {
+            Export.Store.Dispose();
+        }
+
+        string? failure = _connection.Completion.Result;
         return error != 0 ? $"{Name}: disconnect: {Errno.Describe(error)}" : failure is null ? null : $"{Name}: {failure}";
     }
 
-    public void Dispose()
+    private void ReportEnd(string? reason, Action<string> log)
     {
-        _connection.Dispose();
-        Export.Store.Dispose();
+        if (!_detaching)
+        {
+            log($"{Name}: the kernel ended the connection{(reason is null ? "" : $": {reason}")}; the device no longer serves IO");
+        }
     }
 }

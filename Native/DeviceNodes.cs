@@ -7,7 +7,10 @@ internal static unsafe class DeviceNodes
 {
     private const int BlockNodeMode = 0x6000 | 0x1b0; // S_IFBLK | 0660, root:disk like udev's
 
-    /// <summary>Makes <paramref name="path"/> a block node for <paramref name="device"/> unless one is there already (udev).</summary>
+    /// <summary>
+    /// Makes <paramref name="path"/> a block node for <paramref name="device"/>, unless it already leads there
+    /// (udev's symlink, say); whatever else stands at the path (a stale node of an earlier device) is replaced.
+    /// </summary>
     public static void EnsureBlockNode(string path, DeviceNumber device)
     {
         if (NumberOf(path) == device)
@@ -18,14 +21,15 @@ internal static unsafe class DeviceNodes
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         fixed (byte* name = NativeString.NullTerminated(path))
         {
-            if (LibC.mknod(name, (mode_t)BlockNodeMode, (dev_t)device.Encode()) != 0 && Errno.Last != LibC.EEXIST)
+            _ = LibC.unlink(name);
+            if (LibC.mknod(name, (mode_t)BlockNodeMode, (dev_t)device.Encode()) != 0)
             {
                 throw NativeException.FromLast($"mknod {path}");
             }
 
             // Set explicitly: mknod's mode passes through the umask.
             _ = LibC.chmod(name, (mode_t)(BlockNodeMode & 0xfff));
-            _ = LibC.chown(name, (uid_t)0, (gid_t)DiskGroup());
+            _ = LibC.lchown(name, (uid_t)0, (gid_t)DiskGroup());
         }
     }
 

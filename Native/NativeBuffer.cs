@@ -37,6 +37,17 @@ internal sealed unsafe class NativeBuffer : IDisposable
         }
     }
 
+    /// <summary>Replaces a buffer larger than <paramref name="limit"/> with one of <paramref name="capacity"/>.</summary>
+    public void ShrinkTo(int limit, int capacity)
+    {
+        if (Capacity > limit)
+        {
+            Free();
+            Capacity = RoundUp(capacity);
+            _memory = (byte*)NativeMemory.AlignedAlloc((nuint)Capacity, Alignment);
+        }
+    }
+
     public void Dispose()
     {
         Free();

@@ -7,6 +7,9 @@ internal static class Processes
 {
     public static bool IsRoot => LibC.geteuid() == 0;
 
+    /// <summary>Leaves the caller's session and its controlling terminal (fails harmlessly for a group leader).</summary>
+    public static void StartSession() => _ = LibC.setsid();
+
     /// <returns>0 or errno (ESRCH: no such process).</returns>
     public static int Signal(int pid, int signal) => LibC.kill(pid, signal) == 0 ? 0 : Errno.Last;
 

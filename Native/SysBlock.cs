@@ -10,6 +10,13 @@ internal static class SysBlock
     /// <summary>The raw <c>stat</c> line of a device (Documentation/block/stat.rst).</summary>
     public static string Stat(string device) => File.ReadAllText(Path.Combine(Root, device, "stat"));
 
+    /// <summary>What a netlink-attached nbd device says its server is (<c>backend</c>); empty when it has no such file.</summary>
+    public static string Backend(string device)
+    {
+        string path = Path.Combine(Root, device, "backend");
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : "";
+    }
+
     /// <summary>The devices stacked on <paramref name="device"/> (dm-N that map it), sorted.</summary>
     public static IReadOnlyList<string> Holders(string device) => Entries(device, "holders");
 

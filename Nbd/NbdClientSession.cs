@@ -18,6 +18,9 @@ internal sealed class NbdClientSession
     /// <summary>Set once the handshake has chosen an export.</summary>
     public NbdExport? Export { get; set; }
 
+    /// <summary>The chosen export's name, for logs.</summary>
+    public string? Name { get; set; }
+
     /// <summary>Ends the session wherever it is, handshake or transmission: both then see end of stream.</summary>
     public void Abort() => StreamSocket.Shutdown(Socket.Value);
 }

@@ -24,6 +24,7 @@ internal sealed partial class NbdConnection
                 _slots.Wait();
             }
 
+            failure ??= SendFailure;
             _completion.TrySetResult(failure);
         }
 
@@ -60,15 +61,23 @@ internal sealed partial class NbdConnection
 
             _slots.Wait();
             NbdRequest request = _requests.Get();
-            request.Prepare(this, header);
-            if (header.Command == NbdCommand.Write)
+            try
             {
-                status = StreamSocket.ReceiveExactly(_socket.Value, request.Payload);
-                if (status != 0)
+                request.Prepare(this, header);
+                if (header.Command == NbdCommand.Write)
                 {
-                    Release(request);
-                    return $"receive failed in a write payload: {Errno.Describe(status == StreamSocket.EndOfStream ? Tmds.Linux.LibC.EPIPE : status)}";
+                    status = StreamSocket.ReceiveExactly(_socket.Value, request.Payload);
+                    if (status != 0)
+                    {
+                        Release(request);
+                        return $"receive failed in a write payload: {Errno.Describe(status == StreamSocket.EndOfStream ? Tmds.Linux.LibC.EPIPE : status)}";
+                    }
                 }
+            }
+            catch
+            {
+                Release(request); // e.g. no memory for a large payload: the slot must come back
+                throw;
             }
 
             ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);

@@ -5,7 +5,10 @@ namespace Dmp.Nbd;
 internal sealed partial class NbdConnection
 {
     private readonly Lock _sendLock = new();
-    private bool _sendFailed;
+    private int _sendError;
+
+    /// <summary>Why sending failed, if it did; the receiver then only sees the end of stream it causes.</summary>
+    private string? SendFailure => Volatile.Read(ref _sendError) is int error and not 0 ? $"send failed: {Errno.Describe(error)}" : null;
 
     /// <summary>Sends the reply to a finished request, counts it, and recycles it.</summary>
     internal void Complete(NbdRequest request, int error)
@@ -17,9 +20,10 @@ internal sealed partial class NbdConnection
         lock (_sendLock)
         {
             // Counting under the send lock makes this connection's shard single-writer.
-            if (!_sendFailed)
+            if (_sendError == 0)
             {
-                if (StreamSocket.SendAll(_socket.Value, reply, data) == 0)
+                int status = StreamSocket.SendAll(_socket.Value, reply, data);
+                if (status == 0)
                 {
                     if (NbdExport.CountedAs(header.Command) is { } operation)
                     {
@@ -28,7 +32,7 @@ internal sealed partial class NbdConnection
                 }
                 else
                 {
-                    _sendFailed = true;
+                    Volatile.Write(ref _sendError, status);
                     Abort();
                 }
             }

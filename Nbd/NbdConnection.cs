@@ -8,6 +8,7 @@ namespace Dmp.Nbd;
 /// The transmission phase on one connected stream socket: a dedicated thread reads requests and
 /// queues each to the thread pool; whichever thread finishes a request sends its reply, under a lock
 /// that only this connection's replies share. Replies may go out in any order, as the protocol allows.
+/// Each connection pools its own requests, as many as it may have in flight.
 /// </summary>
 internal sealed partial class NbdConnection : IDisposable
 {
@@ -15,19 +16,18 @@ internal sealed partial class NbdConnection : IDisposable
     public const int MaxInFlight = 128;
 
     private readonly FileDescriptor _socket;
-    private readonly ObjectPool<NbdRequest> _requests;
+    private readonly ObjectPool<NbdRequest> _requests = NbdRequestPoolPolicy.CreatePool();
     private readonly CounterShard _counters;
     private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
     private readonly TaskCompletionSource<string?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _receiver;
 
     /// <param name="name">Names the receiving thread, for debuggers and logs.</param>
-    public NbdConnection(string name, FileDescriptor socket, NbdExport export, ObjectPool<NbdRequest> requests)
+    public NbdConnection(string name, FileDescriptor socket, NbdExport export)
     {
         Name = name;
         _socket = socket;
         Export = export;
-        _requests = requests;
         _counters = export.Statistics.OpenShard();
     }
 
@@ -53,6 +53,16 @@ internal sealed partial class NbdConnection : IDisposable
     /// <summary>Ends the connection now: the receiver stops and replies not yet sent are dropped.</summary>
     public void Abort() => StreamSocket.Shutdown(_socket.Value);
 
+    /// <summary>Ends the connection and waits for the requests in flight to finish.</summary>
+    /// <returns>False when some are still running after <paramref name="timeout"/> (a store that hangs): the
+    /// connection must then neither be disposed nor its store closed, since a worker still uses both.</returns>
+    public bool Drain(TimeSpan timeout)
+    {
+        Abort();
+        return Completion.Wait(timeout);
+    }
+
+    /// <summary>Releases the socket and buffers once the connection has ended (after <see cref="Run"/> or a <see cref="Drain"/> that succeeded).</summary>
     public void Dispose()
     {
         Abort();
@@ -60,5 +70,6 @@ internal sealed partial class NbdConnection : IDisposable
         Export.Statistics.CloseShard(_counters);
         _socket.Dispose();
         _slots.Dispose();
+        (_requests as IDisposable)?.Dispose();
     }
 }

@@ -30,13 +30,27 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
         _buffer.EnsureCapacity(PayloadLength);
     }
 
-    /// <summary>Forgets the connection so a pooled request keeps nothing alive.</summary>
-    public void Clear() => _connection = null;
+    /// <summary>Forgets the connection so a pooled request keeps nothing alive, and gives back a buffer grown past <paramref name="retainedCapacity"/>.</summary>
+    public void Clear(int retainedCapacity)
+    {
+        _connection = null;
+        _buffer.ShrinkTo(retainedCapacity, InitialCapacity);
+    }
 
     public void Execute()
     {
         NbdConnection connection = _connection!;
-        int error = connection.Export.Execute(Header, Payload);
+        int error;
+        try
+        {
+            error = connection.Export.Execute(Header, Payload);
+        }
+        catch (Exception)
+        {
+            // Stores report errno rather than throw; should one throw all the same, the client gets EIO, not a dead daemon.
+            error = NbdError.InputOutput;
+        }
+
         connection.Complete(this, error);
     }
 

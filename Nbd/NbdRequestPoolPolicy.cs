@@ -5,17 +5,18 @@ namespace Dmp.Nbd;
 /// <summary>Creates requests for the pool and scrubs them on return.</summary>
 internal sealed class NbdRequestPoolPolicy : IPooledObjectPolicy<NbdRequest>
 {
-    /// <summary>Enough for every request the kernel can have in flight on two sockets (128 each).</summary>
-    public const int MaximumRetained = 256;
+    /// <summary>A buffer grown larger than this (for a rare huge request) is given back rather than kept in the pool.</summary>
+    public const int RetainedBufferCapacity = 4 << 20;
 
+    /// <summary>A pool for one connection: as many requests as it may have in flight, so none is ever made twice.</summary>
     public static ObjectPool<NbdRequest> CreatePool() =>
-        new DefaultObjectPoolProvider { MaximumRetained = MaximumRetained }.Create(new NbdRequestPoolPolicy());
+        new DefaultObjectPoolProvider { MaximumRetained = NbdConnection.MaxInFlight }.Create(new NbdRequestPoolPolicy());
 
     public NbdRequest Create() => new();
 
     public bool Return(NbdRequest obj)
     {
-        obj.Clear();
+        obj.Clear(RetainedBufferCapacity);
         return true;
     }
 }

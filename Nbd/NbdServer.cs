@@ -1,5 +1,4 @@
 using Dmp.Native;
-using Microsoft.Extensions.ObjectPool;
 using Tmds.Linux;
 
 namespace Dmp.Nbd;
@@ -18,25 +17,26 @@ internal sealed class NbdServer : IDisposable
     /// <summary>How long a client may take over one read of its handshake before it is dropped.</summary>
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long an ended client may take to finish the requests it has in flight.</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+
     private readonly NbdExportCatalog _catalog;
-    private readonly ObjectPool<NbdRequest> _requests;
     private readonly Action<string> _log;
     private readonly List<(NbdListenAddress Address, FileDescriptor Socket, Thread Thread)> _listeners = [];
     private readonly Lock _lock = new();
     private readonly HashSet<NbdClientSession> _clients = [];
     private bool _disposed;
 
-    private NbdServer(NbdExportCatalog catalog, ObjectPool<NbdRequest> requests, Action<string> log)
+    private NbdServer(NbdExportCatalog catalog, Action<string> log)
     {
         _catalog = catalog;
-        _requests = requests;
         _log = log;
     }
 
     /// <summary>Listens on every address (all or none) and starts accepting.</summary>
-    public static NbdServer Start(IReadOnlyList<NbdListenAddress> addresses, NbdExportCatalog catalog, ObjectPool<NbdRequest> requests, Action<string> log)
+    public static NbdServer Start(IReadOnlyList<NbdListenAddress> addresses, NbdExportCatalog catalog, Action<string> log)
     {
-        var server = new NbdServer(catalog, requests, log);
+        var server = new NbdServer(catalog, log);
         try
         {
             foreach (NbdListenAddress address in addresses)
@@ -58,10 +58,14 @@ internal sealed class NbdServer : IDisposable
 
     public IEnumerable<NbdListenAddress> Addresses => _listeners.Select(listener => listener.Address);
 
-    /// <summary>Ends every client of <paramref name="export"/> and waits for them, before its store goes away.</summary>
-    public void DisconnectClients(NbdExport export) => AbortAndWait(client => client.Export == export);
+    /// <summary>False once a client could not be ended in time: a request of it still runs, so its store must stay open.</summary>
+    public bool AllClientsEnded { get; private set; } = true;
 
-    /// <summary>Stops listening, ends every client and waits for all of them.</summary>
+    /// <summary>Ends every client of <paramref name="export"/> and waits for them, before its store goes away.</summary>
+    /// <returns>False when one is still running a request after the drain timeout.</returns>
+    public bool DisconnectClients(NbdExport export) => AbortAndWait(client => client.Export == export);
+
+    /// <summary>Stops listening, ends every client and waits for all of them (see <see cref="AllClientsEnded"/>).</summary>
     public void Dispose()
     {
         lock (_lock)
@@ -91,7 +95,7 @@ internal sealed class NbdServer : IDisposable
     /// Aborts the matching sessions under the lock (a session leaves the set before its socket closes, so
     /// no socket number is shut down after it was reused), then waits for their threads outside it.
     /// </summary>
-    private void AbortAndWait(Func<NbdClientSession, bool> match)
+    private bool AbortAndWait(Func<NbdClientSession, bool> match)
     {
         NbdClientSession[] sessions;
         lock (_lock)
@@ -100,7 +104,18 @@ internal sealed class NbdServer : IDisposable
             Array.ForEach(sessions, session => session.Abort());
         }
 
-        Array.ForEach(sessions, session => session.Thread.Join());
+        bool ended = true;
+        foreach (NbdClientSession session in sessions)
+        {
+            if (!session.Thread.Join(DrainTimeout))
+            {
+                _log($"an nbd client of {session.Name} still has requests running after {DrainTimeout.TotalSeconds} s; its store stays open");
+                ended = false;
+            }
+        }
+
+        AllClientsEnded &= ended;
+        return ended;
     }
 
     private void AcceptLoop(FileDescriptor listener)
@@ -159,9 +174,10 @@ internal sealed class NbdServer : IDisposable
             lock (_lock)
             {
                 session.Export = handshake.Export;
+                session.Name = handshake.Name;
             }
 
-            connection = new NbdConnection($"{handshake.Name} client", session.Socket, handshake.Export, _requests);
+            connection = new NbdConnection($"{handshake.Name} client", session.Socket, handshake.Export);
             if (connection.Run() is { } failure)
             {
                 _log($"nbd client of {handshake.Name}: {failure}");

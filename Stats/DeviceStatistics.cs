@@ -54,15 +54,6 @@ internal sealed class DeviceStatistics
         }
     }
 
-    /// <summary>Zeroes this device's counters alone.</summary>
-    public void Reset()
-    {
-        lock (_module.Lock)
-        {
-            ResetLocked();
-        }
-    }
-
     /// <summary>Counts since the last reset; the caller holds the module's lock.</summary>
     internal IoCounters SinceReset => Total() - _baseline;
 

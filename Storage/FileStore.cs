@@ -11,7 +11,6 @@ namespace Dmp.Storage;
 /// </summary>
 internal sealed unsafe class FileStore : IBackingStore
 {
-    internal const int ZeroRangeMode = 0x10; // FALLOC_FL_ZERO_RANGE (linux/falloc.h)
     private const int ZeroChunk = 1 << 20;
 
     /// <summary>O_DIRECT alignment assumed for regular files: the page size, which every file system accepts.</summary>
@@ -38,9 +37,6 @@ internal sealed unsafe class FileStore : IBackingStore
 
     public string Description { get; }
 
-    /// <summary>True when aligned requests bypass the page cache.</summary>
-    public bool IsDirect => _direct is not null;
-
     /// <summary>
     /// Opens <paramref name="path"/> for reading and writing (or reading only). A block device is claimed
     /// exclusively (O_EXCL), so it cannot be mounted or mapped by someone else while dmp serves it.
@@ -52,24 +48,23 @@ internal sealed unsafe class FileStore : IBackingStore
         try
         {
             FileDescriptor probe = Track(descriptors, FileDescriptor.Open(path, access));
-            stat status;
-            if (LibC.fstat(probe.Value, &status) != 0)
-            {
-                throw NativeException.FromLast($"stat {path}");
-            }
-
-            bool isBlockDevice = LibC.S_ISBLK(status.st_mode);
-            if (!isBlockDevice && !LibC.S_ISREG(status.st_mode))
+            (bool isBlockDevice, bool isRegularFile, long fileSize) = PositionalIo.Describe(probe.Value, path);
+            if (!isBlockDevice && !isRegularFile)
             {
                 throw new NativeException($"{path} is not a regular file or a block device", LibC.EINVAL);
             }
 
-            // O_EXCL on a block device claims it (on a file it would mean "create"). Both descriptors
-            // are opened after the claim, by this process, so neither is refused by it.
+            // O_EXCL on a block device claims it (on a file it would mean "create"). The direct descriptor
+            // is opened after the claim, by this process, so the claim does not refuse it.
             int flags = access | (isBlockDevice ? LibC.O_EXCL : 0);
             FileDescriptor buffered = isBlockDevice ? Track(descriptors, FileDescriptor.Open(path, flags)) : probe;
-            FileDescriptor? direct = FileDescriptor.TryOpen(path, flags & ~LibC.O_EXCL | LibC.O_DIRECT, out _);
-            long size = isBlockDevice ? BlockDevice.GetSize(buffered.Value, path) : status.st_size;
+            FileDescriptor? direct = FileDescriptor.TryOpen(path, (flags & ~LibC.O_EXCL) | LibC.O_DIRECT, out _);
+            if (direct is not null)
+            {
+                Track(descriptors, direct);
+            }
+
+            long size = isBlockDevice ? BlockDevice.GetSize(buffered.Value, path) : fileSize;
             int alignment = isBlockDevice ? BlockDevice.GetBlockSize(buffered.Value, path) : FileDirectAlignment;
             if (isBlockDevice)
             {
@@ -89,29 +84,8 @@ internal sealed unsafe class FileStore : IBackingStore
     {
         fixed (byte* start = destination)
         {
-            int fd = DescriptorFor(start, offset, destination.Length);
-            int done = 0;
-            while (done < destination.Length)
-            {
-                long read = LibC.pread(fd, start + done, destination.Length - done, offset + done);
-                if (read > 0)
-                {
-                    done += (int)read;
-                }
-                else if (read == 0)
-                {
-                    // The file shrank under us: what is gone reads as zeroes, as a hole would.
-                    destination[done..].Clear();
-                    break;
-                }
-                else if (Errno.Last != LibC.EINTR)
-                {
-                    return Errno.Last;
-                }
-            }
+            return PositionalIo.Read(DescriptorFor(start, offset, destination.Length), destination, offset);
         }
-
-        return 0;
     }
 
     public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess)
@@ -120,13 +94,13 @@ internal sealed unsafe class FileStore : IBackingStore
         return error == 0 && forceUnitAccess ? Flush() : error;
     }
 
-    public int Flush() => LibC.fdatasync(_buffered.Value) == 0 ? 0 : Errno.Last;
+    public int Flush() => PositionalIo.SyncData(_buffered.Value);
 
     public int Trim(long offset, long length)
     {
         int error = _isBlockDevice
             ? BlockDevice.DiscardRange(_buffered.Value, offset, length)
-            : Allocate(LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, offset, length);
+            : PositionalIo.Allocate(_buffered.Value, PositionalIo.PunchHole | PositionalIo.KeepSize, offset, length);
 
         // A trim is only a hint: a store that cannot deallocate has still done what was asked.
         return IsUnsupported(error) ? 0 : error;
@@ -136,7 +110,8 @@ internal sealed unsafe class FileStore : IBackingStore
     {
         int error = _isBlockDevice
             ? BlockDevice.ZeroRange(_buffered.Value, offset, length)
-            : Allocate((mayDeallocate ? LibC.FALLOC_FL_PUNCH_HOLE : ZeroRangeMode) | LibC.FALLOC_FL_KEEP_SIZE, offset, length);
+            : PositionalIo.Allocate(
+                _buffered.Value, (mayDeallocate ? PositionalIo.PunchHole : PositionalIo.ZeroRange) | PositionalIo.KeepSize, offset, length);
         return !IsUnsupported(error) ? error : fastOnly ? LibC.ENOTSUP : WriteZeroesByHand(offset, length);
     }
 
@@ -169,9 +144,6 @@ internal sealed unsafe class FileStore : IBackingStore
         return _direct is not null && (((ulong)memory | (ulong)offset | (uint)length) & mask) == 0 ? _direct.Value : _buffered.Value;
     }
 
-    private int Allocate(int mode, long offset, long length) =>
-        LibC.fallocate(_buffered.Value, mode, offset, length) == 0 ? 0 : Errno.Last;
-
     private int WriteZeroesByHand(long offset, long length)
     {
         while (length > 0)
@@ -194,22 +166,7 @@ internal sealed unsafe class FileStore : IBackingStore
     {
         fixed (byte* start = source)
         {
-            int fd = DescriptorFor(start, offset, source.Length);
-            int done = 0;
-            while (done < source.Length)
-            {
-                long written = LibC.pwrite(fd, start + done, source.Length - done, offset + done);
-                if (written >= 0)
-                {
-                    done += (int)written;
-                }
-                else if (Errno.Last != LibC.EINTR)
-                {
-                    return Errno.Last;
-                }
-            }
+            return PositionalIo.Write(DescriptorFor(start, offset, source.Length), source, offset);
         }
-
-        return 0;
     }
 }

@@ -4,41 +4,30 @@ using Tmds.Linux;
 namespace Dmp.Storage;
 
 /// <summary>
-/// A sparse RAM disk: one anonymous mapping reserved without commitment, so untouched ranges
-/// read as zeroes and cost nothing, and trimmed pages go back to the kernel.
+/// A sparse RAM disk over <see cref="AnonymousMemory"/>: untouched ranges read as zeroes and cost
+/// nothing, and trimmed pages go back to the kernel.
 /// </summary>
-internal sealed unsafe class MemoryStore : IBackingStore
+internal sealed class MemoryStore : IBackingStore
 {
-    private readonly byte* _base;
-    private readonly long _pageSize = Environment.SystemPageSize;
+    private const int ClearChunk = 1 << 30;
 
-    public MemoryStore(long size)
-    {
-        void* mapping = LibC.mmap(
-            null, (size_t)(ulong)size, LibC.PROT_READ | LibC.PROT_WRITE,
-            LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE, -1, 0);
-        if (mapping == LibC.MAP_FAILED)
-        {
-            throw NativeException.FromLast($"reserve {size} bytes of memory");
-        }
+    private readonly AnonymousMemory _memory;
 
-        _base = (byte*)mapping;
-        Size = size;
-    }
+    public MemoryStore(long size) => _memory = AnonymousMemory.Reserve(size);
 
-    public long Size { get; }
+    public long Size => _memory.Size;
 
     public string Description => "memory";
 
     public int Read(Span<byte> destination, long offset)
     {
-        new ReadOnlySpan<byte>(_base + offset, destination.Length).CopyTo(destination);
+        _memory.Slice(offset, destination.Length).CopyTo(destination);
         return 0;
     }
 
     public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess)
     {
-        source.CopyTo(new Span<byte>(_base + offset, source.Length));
+        source.CopyTo(_memory.Slice(offset, source.Length));
         return 0;
     }
 
@@ -63,14 +52,15 @@ internal sealed unsafe class MemoryStore : IBackingStore
         return 0;
     }
 
-    public void Dispose() => _ = LibC.munmap(_base, (size_t)(ulong)Size);
+    public void Dispose() => _memory.Dispose();
 
     /// <summary>Returns whole pages to the kernel (they then read as zeroes) and zeroes the partial ends.</summary>
     private int Deallocate(long offset, long length)
     {
+        long pageSize = AnonymousMemory.PageSize;
         long end = offset + length;
-        long firstPage = (offset + _pageSize - 1) / _pageSize * _pageSize;
-        long lastPage = end / _pageSize * _pageSize;
+        long firstPage = (offset + pageSize - 1) / pageSize * pageSize;
+        long lastPage = end / pageSize * pageSize;
         if (firstPage >= lastPage)
         {
             Clear(offset, length);
@@ -79,15 +69,15 @@ internal sealed unsafe class MemoryStore : IBackingStore
 
         Clear(offset, firstPage - offset);
         Clear(lastPage, end - lastPage);
-        return LibC.madvise(_base + firstPage, (size_t)(ulong)(lastPage - firstPage), LibC.MADV_DONTNEED) == 0 ? 0 : Errno.Last;
+        return _memory.Discard(firstPage, lastPage - firstPage);
     }
 
     private void Clear(long offset, long length)
     {
         while (length > 0)
         {
-            int chunk = (int)Math.Min(length, 1 << 30);
-            new Span<byte>(_base + offset, chunk).Clear();
+            int chunk = (int)Math.Min(length, ClearChunk);
+            _memory.Slice(offset, chunk).Clear();
             offset += chunk;
             length -= chunk;
         }

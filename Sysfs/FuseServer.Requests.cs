@@ -7,7 +7,7 @@ using Tmds.Linux;
 
 namespace Dmp.Sysfs;
 
-internal sealed unsafe partial class FuseServer
+internal sealed partial class FuseServer
 {
     private readonly Dictionary<ulong, OpenAttribute> _openFiles = [];
     private ulong _nextFileHandle = 1;
@@ -236,12 +236,12 @@ internal sealed unsafe partial class FuseServer
 
         SysfsNode[] children = _tree.List(directory);
         var entries = new List<byte>();
-        for (int index = (int)read.Offset; index < children.Length + 2; index++)
+        for (int index = (int)Math.Min(read.Offset, (ulong)children.Length + 2); index < children.Length + 2; index++)
         {
             (string name, ulong inode, uint type) = index switch
             {
                 0 => (".", directory.Id, FuseProtocol.DirectoryEntryTypeDirectory),
-                1 => ("..", directory.Id, FuseProtocol.DirectoryEntryTypeDirectory),
+                1 => ("..", (directory.Parent ?? directory).Id, FuseProtocol.DirectoryEntryTypeDirectory),
                 _ => (children[index - 2].Name, children[index - 2].Id, children[index - 2] is SysfsDirectory
                     ? FuseProtocol.DirectoryEntryTypeDirectory
                     : FuseProtocol.DirectoryEntryTypeRegular),
@@ -301,20 +301,20 @@ internal sealed unsafe partial class FuseServer
 
     private void Reply(in FuseInHeader header, ReadOnlySpan<byte> body) => Send(header.Unique, 0, body);
 
-    private void Send(ulong unique, int error, ReadOnlySpan<byte> body)
+    /// <param name="status">0, or a negative errno (an error reply is the header alone).</param>
+    private void Send(ulong unique, int status, ReadOnlySpan<byte> body)
     {
         int headerLength = Unsafe.SizeOf<FuseOutHeader>();
         byte[] reply = new byte[headerLength + body.Length];
-        var header = new FuseOutHeader { Length = (uint)reply.Length, Error = error, Unique = unique };
+        var header = new FuseOutHeader { Length = (uint)reply.Length, Error = status, Unique = unique };
         MemoryMarshal.Write(reply, in header);
         body.CopyTo(reply.AsSpan(headerLength));
-        fixed (byte* start = reply)
+
+        // ENOENT: the request was interrupted and the kernel no longer wants the answer.
+        int error = FuseDevice.WriteReply(_device.Value, reply);
+        if (error != 0 && error != LibC.ENOENT)
         {
-            // ENOENT: the request was interrupted and the kernel no longer wants the answer.
-            if (LibC.write(_device.Value, start, reply.Length) < 0 && Errno.Last != LibC.ENOENT)
-            {
-                _log($"write /dev/fuse: {Errno.Describe(Errno.Last)}");
-            }
+            _log($"write /dev/fuse: {Errno.Describe(error)}");
         }
     }
 

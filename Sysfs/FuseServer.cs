@@ -9,7 +9,7 @@ namespace Dmp.Sysfs;
 /// One thread reads requests and answers each before reading the next: the tree is small and
 /// every answer is computed in memory.
 /// </summary>
-internal sealed unsafe partial class FuseServer : IDisposable
+internal sealed partial class FuseServer : IDisposable
 {
     private const int RequestBufferSize = 64 * 1024;
 
@@ -66,20 +66,14 @@ internal sealed unsafe partial class FuseServer : IDisposable
         byte[] buffer = new byte[RequestBufferSize];
         while (true)
         {
-            long length;
-            fixed (byte* start = buffer)
+            int error = FuseDevice.ReadRequest(_device.Value, buffer, out int length);
+            if (FuseDevice.IsTransient(error))
             {
-                length = LibC.read(_device.Value, start, buffer.Length);
+                continue; // interrupted, or the request was withdrawn before we read it
             }
 
-            if (length < 0)
+            if (error != 0)
             {
-                int error = Errno.Last;
-                if (error == LibC.EINTR || error == LibC.EAGAIN || error == LibC.ENOENT)
-                {
-                    continue; // interrupted, or the request was withdrawn before we read it
-                }
-
                 if (error != LibC.ENODEV)
                 {
                     _log($"read /dev/fuse: {Errno.Describe(error)}");
@@ -88,7 +82,7 @@ internal sealed unsafe partial class FuseServer : IDisposable
                 return; // ENODEV: unmounted
             }
 
-            if (!Dispatch(buffer.AsSpan(0, (int)length)))
+            if (!Dispatch(buffer.AsSpan(0, length)))
             {
                 return;
             }

@@ -1,3 +1,5 @@
+using Tmds.Linux;
+
 namespace Dmp.Sysfs;
 
 /// <summary>Renders an attribute's current text; called at each read from offset 0.</summary>
@@ -14,7 +16,8 @@ internal sealed class SysfsAttribute : SysfsNode
 {
     public const long ReportedSize = 4096;
 
-    private const uint RegularFile = 0x8000; // S_IFREG
+    private const uint ReadableByAll = 0x124; // 0444
+    private const uint WritableByOwner = 0x80; // 0200
 
     public SysfsAttribute(string name, SysfsShow? show = null, SysfsStore? store = null)
         : base(name)
@@ -32,5 +35,5 @@ internal sealed class SysfsAttribute : SysfsNode
 
     public SysfsStore? Store { get; }
 
-    public override uint Mode => RegularFile | (Show is null ? 0u : 0x124u) | (Store is null ? 0u : 0x80u);
+    public override uint Mode => (uint)LibC.S_IFREG | (Show is null ? 0 : ReadableByAll) | (Store is null ? 0 : WritableByOwner);
 }

@@ -1,9 +1,11 @@
+using Tmds.Linux;
+
 namespace Dmp.Sysfs;
 
 /// <summary>A directory: a named list of nodes. Changed only through <see cref="SysfsTree"/>, under its lock.</summary>
 internal sealed class SysfsDirectory : SysfsNode
 {
-    private const uint DirectoryMode = 0x4000 | 0x1ed; // S_IFDIR | 0755
+    private const uint Permissions = 0x1ed; // 0755
 
     private readonly List<SysfsNode> _children = [];
 
@@ -12,7 +14,7 @@ internal sealed class SysfsDirectory : SysfsNode
     {
     }
 
-    public override uint Mode => DirectoryMode;
+    public override uint Mode => (uint)LibC.S_IFDIR | Permissions;
 
     public IReadOnlyList<SysfsNode> Children => _children;
 
@@ -26,6 +28,7 @@ internal sealed class SysfsDirectory : SysfsNode
         }
 
         _children.Add(child);
+        child.Parent = this;
     }
 
     internal void Remove(SysfsNode child) => _children.Remove(child);

@@ -10,6 +10,9 @@ internal abstract class SysfsNode
     /// <summary>Assigned when the node joins a <see cref="SysfsTree"/>.</summary>
     public ulong Id { get; internal set; }
 
+    /// <summary>The directory the node is in; null for the root.</summary>
+    public SysfsDirectory? Parent { get; internal set; }
+
     /// <summary>File type and permission bits, as in <c>st_mode</c>.</summary>
     public abstract uint Mode { get; }
 }

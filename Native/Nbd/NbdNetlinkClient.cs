@@ -9,11 +9,9 @@ internal sealed class NbdNetlinkClient : IDisposable
     private const string FamilyName = "nbd";
     private const byte FamilyVersion = 1;
 
-    // Nested attributes: SOCKETS { SOCK_ITEM { SOCK_FD } } and DEVICE_LIST { DEVICE_ITEM { INDEX, CONNECTED } }.
+    // Nested attributes: SOCKETS { SOCK_ITEM { SOCK_FD } }.
     internal const ushort SocketItem = 1;
     internal const ushort SocketFd = 1;
-    internal const ushort DeviceIndex = 1;
-    internal const ushort DeviceConnected = 2;
 
     private readonly GenericNetlinkSocket _socket;
     private readonly ushort _familyId;
@@ -28,14 +26,21 @@ internal sealed class NbdNetlinkClient : IDisposable
     public static NbdNetlinkClient? TryOpen()
     {
         var socket = GenericNetlinkSocket.Open();
-        ushort? familyId = socket.ResolveFamily(FamilyName);
-        if (familyId is null)
+        try
+        {
+            return socket.ResolveFamily(FamilyName) is ushort familyId ? new NbdNetlinkClient(socket, familyId) : Close(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        static NbdNetlinkClient? Close(GenericNetlinkSocket socket)
         {
             socket.Dispose();
             return null;
         }
-
-        return new NbdNetlinkClient(socket, familyId.Value);
     }
 
     /// <summary>NBD_CMD_CONNECT: hands the sockets to the kernel and returns the device index it used.</summary>
@@ -75,35 +80,6 @@ internal sealed class NbdNetlinkClient : IDisposable
         GenericNetlinkMessage request = NewRequest(NbdNetlinkCommand.Disconnect)
             .AddUInt32((ushort)NbdNetlinkAttribute.Index, (uint)index);
         return _socket.Send(request).ErrorNumber;
-    }
-
-    /// <summary>NBD_CMD_STATUS for one device, or for all when <paramref name="index"/> is null.</summary>
-    public IReadOnlyList<NbdDeviceStatus> Status(int? index = null)
-    {
-        GenericNetlinkMessage request = NewRequest(NbdNetlinkCommand.Status);
-        if (index is int value)
-        {
-            request.AddUInt32((ushort)NbdNetlinkAttribute.Index, (uint)value);
-        }
-
-        NetlinkReply reply = _socket.Send(request);
-        reply.ThrowIfFailed("nbd status");
-        var devices = new List<NbdDeviceStatus>();
-        if (new NetlinkAttributes(reply.Attributes).TryGet((ushort)NbdNetlinkAttribute.DeviceList, out ReadOnlySpan<byte> list))
-        {
-            foreach (NetlinkAttribute item in new NetlinkAttributes(list))
-            {
-                var fields = new NetlinkAttributes(item.Payload);
-                if (fields.TryGetUInt32(DeviceIndex, out uint device))
-                {
-                    bool connected = fields.TryGet(DeviceConnected, out ReadOnlySpan<byte> flag)
-                        && flag.Length > 0 && flag[0] != 0;
-                    devices.Add(new NbdDeviceStatus((int)device, connected));
-                }
-            }
-        }
-
-        return devices;
     }
 
     public void Dispose() => _socket.Dispose();

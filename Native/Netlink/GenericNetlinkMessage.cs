@@ -26,12 +26,6 @@ internal sealed class GenericNetlinkMessage
 
     public ushort FamilyId { get; }
 
-    public GenericNetlinkMessage AddUInt16(ushort type, ushort value)
-    {
-        BinaryPrimitives.WriteUInt16LittleEndian(AddAttribute(type, sizeof(ushort)), value);
-        return this;
-    }
-
     public GenericNetlinkMessage AddUInt32(ushort type, uint value)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(AddAttribute(type, sizeof(uint)), value);

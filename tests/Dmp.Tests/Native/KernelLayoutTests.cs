@@ -84,8 +84,6 @@ public class KernelLayoutTests
         { "NBD_ATTR_BACKEND_IDENTIFIER", (long)NbdNetlinkAttribute.BackendIdentifier },
         { "NBD_SOCK_ITEM", NbdNetlinkClient.SocketItem },
         { "NBD_SOCK_FD", NbdNetlinkClient.SocketFd },
-        { "NBD_DEVICE_INDEX", NbdNetlinkClient.DeviceIndex },
-        { "NBD_DEVICE_CONNECTED", NbdNetlinkClient.DeviceConnected },
         { "NBD_CMD_READ", (long)NbdCommand.Read },
         { "NBD_CMD_WRITE", (long)NbdCommand.Write },
         { "NBD_CMD_DISC", (long)NbdCommand.Disconnect },
@@ -153,7 +151,9 @@ public class KernelLayoutTests
         { "BLKSSZGET", BlockDevice.GetLogicalBlockSize },
         { "BLKDISCARD", BlockDevice.Discard },
         { "BLKZEROOUT", BlockDevice.ZeroOut },
-        { "FALLOC_FL_ZERO_RANGE", FileStore.ZeroRangeMode },
+        { "FALLOC_FL_ZERO_RANGE", PositionalIo.ZeroRange },
+        { "FALLOC_FL_PUNCH_HOLE", PositionalIo.PunchHole },
+        { "FALLOC_FL_KEEP_SIZE", PositionalIo.KeepSize },
     };
 
     [Theory]

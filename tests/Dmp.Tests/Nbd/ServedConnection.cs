@@ -14,7 +14,7 @@ internal sealed class ServedConnection : IDisposable
     {
         _store = new MemoryStore(size);
         (FileDescriptor server, FileDescriptor client) = StreamSocket.CreatePair();
-        Connection = new NbdConnection("test", server, new NbdExport(_store, Statistics), NbdRequestPoolPolicy.CreatePool());
+        Connection = new NbdConnection("test", server, new NbdExport(_store, Statistics));
         Connection.Start();
         Client = new NbdTestClient(client);
     }

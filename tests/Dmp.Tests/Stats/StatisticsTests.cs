@@ -70,21 +70,6 @@ public class StatisticsTests
     }
 
     [Fact]
-    public void Resetting_one_device_leaves_the_others_alone()
-    {
-        DeviceStatistics first = _module.AddDevice("nbd0");
-        DeviceStatistics second = _module.AddDevice("nbd1");
-        first.OpenShard().Record(IoOperation.Read, 4096, failed: false);
-        second.OpenShard().Record(IoOperation.Read, 4096, failed: false);
-
-        first.Reset();
-
-        Assert.Equal(0, first.Snapshot()[IoOperation.Read].Requests);
-        Assert.Equal(1, second.Snapshot()[IoOperation.Read].Requests);
-        Assert.Equal(1, _module.Snapshot()[IoOperation.Read].Requests);
-    }
-
-    [Fact]
     public async Task Read_and_reset_while_counting_loses_no_request_and_counts_none_twice()
     {
         const int requests = 200_000;

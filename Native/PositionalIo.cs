@@ -1,0 +1,90 @@
+using Tmds.Linux;
+
+namespace Dmp.Native;
+
+/// <summary>
+/// pread/pwrite and the other calls a file or block device store makes. Loops over short transfers
+/// and EINTR, and returns errno instead of throwing: these run on the request path.
+/// </summary>
+internal static unsafe class PositionalIo
+{
+    public const int PunchHole = 0x02;  // FALLOC_FL_PUNCH_HOLE
+    public const int KeepSize = 0x01;   // FALLOC_FL_KEEP_SIZE
+    public const int ZeroRange = 0x10;  // FALLOC_FL_ZERO_RANGE
+
+    /// <summary>Fills <paramref name="destination"/> from <paramref name="offset"/>; what lies past the end reads as zeroes.</summary>
+    /// <returns>0 or errno.</returns>
+    public static int Read(int fd, Span<byte> destination, long offset)
+    {
+        fixed (byte* start = destination)
+        {
+            int done = 0;
+            while (done < destination.Length)
+            {
+                long read = LibC.pread(fd, start + done, destination.Length - done, offset + done);
+                if (read > 0)
+                {
+                    done += (int)read;
+                }
+                else if (read == 0)
+                {
+                    destination[done..].Clear(); // the file shrank: what is gone reads as a hole would
+                    break;
+                }
+                else if (Errno.Last != LibC.EINTR)
+                {
+                    return Errno.Last;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Writes all of <paramref name="source"/> at <paramref name="offset"/>.</summary>
+    /// <returns>0 or errno (EIO if the kernel stops accepting bytes without saying why).</returns>
+    public static int Write(int fd, ReadOnlySpan<byte> source, long offset)
+    {
+        fixed (byte* start = source)
+        {
+            int done = 0;
+            while (done < source.Length)
+            {
+                long written = LibC.pwrite(fd, start + done, source.Length - done, offset + done);
+                if (written > 0)
+                {
+                    done += (int)written;
+                }
+                else if (written == 0)
+                {
+                    return LibC.EIO;
+                }
+                else if (Errno.Last != LibC.EINTR)
+                {
+                    return Errno.Last;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    /// <returns>0 or errno.</returns>
+    public static int Truncate(int fd, long length) => LibC.ftruncate(fd, length) == 0 ? 0 : Errno.Last;
+
+    /// <returns>0 or errno.</returns>
+    public static int SyncData(int fd) => LibC.fdatasync(fd) == 0 ? 0 : Errno.Last;
+
+    /// <returns>0 or errno (EOPNOTSUPP where the file system cannot).</returns>
+    public static int Allocate(int fd, int mode, long offset, long length) =>
+        LibC.fallocate(fd, mode, offset, length) == 0 ? 0 : Errno.Last;
+
+    /// <summary>What an open descriptor refers to: a block device, a regular file, or something else; and the file's size.</summary>
+    public static (bool IsBlockDevice, bool IsRegularFile, long Size) Describe(int fd, string path)
+    {
+        stat status;
+        return LibC.fstat(fd, &status) == 0
+            ? (LibC.S_ISBLK(status.st_mode), LibC.S_ISREG(status.st_mode), status.st_size)
+            : throw NativeException.FromLast($"stat {path}");
+    }
+}
