@@ -13,7 +13,7 @@ all: dmp
 
 dmp: $(SOURCES)
 	$(DOTNET) publish Dmp.csproj -c $(CONFIG) -o $(PUBLISH_DIR) -nologo -clp:NoSummary
-	cp $(PUBLISH_DIR)/dmp $@
+	cp $(PUBLISH_DIR)/dmp $@.new && mv -f $@.new $@  # a rename works even while an old ./dmp runs
 
 # Debian packages and the guest kernel that the tests need (idempotent).
 deps:

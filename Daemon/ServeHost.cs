@@ -110,10 +110,15 @@ internal sealed class ServeHost : IDisposable
     {
         try
         {
+            if (Processes.IsRoot)
+            {
+                KernelModules.EnsureFuse();
+            }
+
             Directory.CreateDirectory(run.ModuleMount);
             _sysfs = FuseServer.Mount(run.ModuleMount, _tree.Tree, DaemonLog.Write);
         }
-        catch (NativeException exception)
+        catch (Exception exception) when (exception is NativeException or InvalidOperationException)
         {
             DaemonLog.Write($"the stat tree is not mounted: {exception.Message}");
         }

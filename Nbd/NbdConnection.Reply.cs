@@ -1,4 +1,5 @@
 using Dmp.Native;
+using Dmp.Stats;
 
 namespace Dmp.Nbd;
 
@@ -17,21 +18,27 @@ internal sealed partial class NbdConnection
         Span<byte> reply = stackalloc byte[NbdProtocol.SimpleReplyLength];
         NbdSimpleReply.Write(reply, error, header.Cookie);
         ReadOnlySpan<byte> data = header.Command == NbdCommand.Read && error == NbdError.None ? request.Payload : default;
+        IoOperation? operation = NbdExport.CountedAs(header.Command);
+        bool failed = error != NbdError.None;
         lock (_sendLock)
         {
-            // Counting under the send lock makes this connection's shard single-writer.
+            // Counting under the send lock makes this connection's shard single-writer. The count comes
+            // before the reply, so a client that has its answer also finds it counted.
             if (_sendError == 0)
             {
-                int status = StreamSocket.SendAll(_socket.Value, reply, data);
-                if (status == 0)
+                if (operation is { } counted)
                 {
-                    if (NbdExport.CountedAs(header.Command) is { } operation)
-                    {
-                        _counters.Record(operation, header.Length, failed: error != NbdError.None);
-                    }
+                    _counters.Record(counted, header.Length, failed);
                 }
-                else
+
+                int status = StreamSocket.SendAll(_socket.Value, reply, data);
+                if (status != 0)
                 {
+                    if (operation is { } unanswered)
+                    {
+                        _counters.Retract(unanswered, header.Length, failed);
+                    }
+
                     Volatile.Write(ref _sendError, status);
                     Abort();
                 }

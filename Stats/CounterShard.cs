@@ -10,12 +10,17 @@ internal sealed class CounterShard
     private int _sequence;
     private IoCounters _counters;
 
-    /// <summary>Counts one answered request. Callers must not call this concurrently.</summary>
-    public void Record(IoOperation operation, long bytes, bool failed)
+    /// <summary>Counts one request. Callers must not call this concurrently.</summary>
+    public void Record(IoOperation operation, long bytes, bool failed) => Update(operation, bytes, failed, 1);
+
+    /// <summary>Takes back a request counted before its reply, when the reply could not be sent after all.</summary>
+    public void Retract(IoOperation operation, long bytes, bool failed) => Update(operation, bytes, failed, -1);
+
+    private void Update(IoOperation operation, long bytes, bool failed, int sign)
     {
         // Odd while writing; the interlocked increment is a full fence, so the updates stay after it.
         int sequence = Interlocked.Increment(ref _sequence);
-        _counters.Add(operation, bytes, failed);
+        _counters.Add(operation, bytes, failed, sign);
         Volatile.Write(ref _sequence, sequence + 1);
     }
 

@@ -22,13 +22,13 @@ internal struct IoCounters
 
     public static IoCounters operator -(IoCounters left, IoCounters right) => Combine(left, right, subtract: true);
 
-    /// <summary>Adds one answered request; the caller guarantees it is the only writer.</summary>
-    public void Add(IoOperation operation, long bytes, bool failed)
+    /// <summary>Adds (<paramref name="sign"/> 1) or takes back (-1) one request; the caller guarantees it is the only writer.</summary>
+    public void Add(IoOperation operation, long bytes, bool failed, int sign = 1)
     {
         ref OperationCounters counters = ref _counters[(int)operation];
-        counters.Requests++;
-        counters.Bytes += bytes;
-        counters.Errors += failed ? 1 : 0;
+        counters.Requests += sign;
+        counters.Bytes += sign * bytes;
+        counters.Errors += failed ? sign : 0;
     }
 
     private static IoCounters Combine(IoCounters left, IoCounters right, bool subtract)
