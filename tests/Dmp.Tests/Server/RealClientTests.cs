@@ -103,6 +103,17 @@ public sealed class RealClientTests : IDisposable
     }
 
     [Fact]
+    public void A_tcp_listener_serves_the_same_exports()
+    {
+        int port = FreeTcpPort();
+        using var server = new ServeProcess($"zero --size 1M --listen tcp:127.0.0.1:{port}");
+
+        ShellResult info = Shell.Run($"nbdinfo --size nbd://127.0.0.1:{port}/export0");
+
+        Assert.Equal((0, "1048576\n"), (info.ExitCode, info.Output));
+    }
+
+    [Fact]
     public void Sigterm_stops_the_server_cleanly_and_removes_its_socket()
     {
         Assert.Equal(0, _server.Stop());
@@ -111,4 +122,11 @@ public sealed class RealClientTests : IDisposable
     }
 
     private static string Sha256(string path) => Shell.Run($"sha256sum < {path}").Output;
+
+    private static int FreeTcpPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
 }
