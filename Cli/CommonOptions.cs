@@ -78,6 +78,15 @@ internal static class CommonOptions
         },
     };
 
+    public static Option<string?> MetricsTextfile { get; } = new("--metrics-textfile")
+    {
+        Description = "Keep the metrics in PATH for node_exporter's textfile collector (rewritten every few seconds)",
+        HelpName = "PATH",
+    };
+
+    /// <summary>Hidden: serve without counting, to measure what counting costs.</summary>
+    public static Option<bool> NoStatistics { get; } = new("--no-statistics") { Hidden = true };
+
     public static RunDirectory RunDirectoryOf(ParseResult result) => new(result.GetValue(RunDirectory)!);
 
     /// <summary>The run directory only if the user named one (serve keeps none by default).</summary>
@@ -101,6 +110,9 @@ internal static class CommonOptions
             throw new CommandException($"backing {repeated} is given more than once");
         }
 
-        return new DaemonOptions(backings, size ?? DefaultSize, RunDirectoryOf(result), result.GetValue(Listen) ?? []);
+        string? textfile = result.GetValue(MetricsTextfile);
+        return new DaemonOptions(
+            backings, size ?? DefaultSize, RunDirectoryOf(result), result.GetValue(Listen) ?? [],
+            textfile is null ? null : Path.GetFullPath(textfile), !result.GetValue(NoStatistics));
     }
 }

@@ -13,6 +13,8 @@ internal static class DaemonCommand
             CommonOptions.Backings,
             CommonOptions.Size,
             CommonOptions.Listen,
+            CommonOptions.MetricsTextfile,
+            CommonOptions.NoStatistics,
         };
         command.Hidden = true;
         command.SetAction(result => DaemonHost.Run(CommonOptions.DaemonOptionsOf(result)));

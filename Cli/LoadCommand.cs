@@ -15,6 +15,8 @@ internal static class LoadCommand
             CommonOptions.Backings,
             CommonOptions.Size,
             CommonOptions.Listen,
+            CommonOptions.MetricsTextfile,
+            CommonOptions.NoStatistics,
         };
         command.SetAction(Execute);
         return command;

@@ -19,6 +19,7 @@ internal static class ServeCommand
             CommonOptions.Size,
             CommonOptions.Listen,
             ReadOnly,
+            CommonOptions.NoStatistics,
         };
         command.SetAction(result => ServeHost.Run(
             CommonOptions.DaemonOptionsOf(result), CommonOptions.ExplicitRunDirectoryOf(result), result.GetValue(ReadOnly)));

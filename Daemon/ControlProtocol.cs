@@ -14,8 +14,8 @@ internal static class ControlProtocol
 
     public static string EncodeRequest(IEnumerable<string> fields) => string.Join(' ', fields.Select(Uri.EscapeDataString));
 
-    public static string[] DecodeRequest(string line) =>
-        line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+    /// <summary>The fields of a request line; an empty field (two spaces in a row) stays a field.</summary>
+    public static string[] DecodeRequest(string line) => line.Split(' ').Select(Uri.UnescapeDataString).ToArray();
 
     public static string EncodeReply(ControlReply reply)
     {

@@ -1,4 +1,5 @@
 using Dmp.Native;
+using Dmp.Stats;
 using Dmp.Native.DeviceMapper;
 using Dmp.Storage;
 
@@ -27,6 +28,7 @@ internal sealed partial class DaemonHost
                 [CreateRequest, string name, string sectors, string device] => Create(name, ulong.Parse(sectors, System.Globalization.CultureInfo.InvariantCulture), device),
                 [RemoveRequest, string name] => Remove(name),
                 [StatusRequest] => Status(),
+                [StatisticsRequests.Clear, string device, string format] => StatisticsRequests.Handle(device, format, ClearStatistics),
                 _ => ControlReply.Failure($"unknown request '{string.Join(' ', request)}'"),
             };
         }
@@ -193,6 +195,29 @@ internal sealed partial class DaemonHost
             }
 
             return ControlReply.Success(output);
+        }
+    }
+
+    /// <summary>Zeroes one device's counters, or all of them, with new kernel baselines, and returns what they held.</summary>
+    private IoCounters? ClearStatistics(string? device)
+    {
+        lock (_lifecycle)
+        {
+            if (device is null)
+            {
+                IoCounters all = _statistics.SnapshotAndReset();
+                _devices.ForEach(served => BestEffort($"new baseline of {served.Name}", served.CaptureBaseline));
+                return all;
+            }
+
+            if (FindDevice(device) is not { } found)
+            {
+                return null;
+            }
+
+            IoCounters counters = found.Statistics.SnapshotAndReset();
+            BestEffort($"new baseline of {found.Name}", found.CaptureBaseline);
+            return counters;
         }
     }
 

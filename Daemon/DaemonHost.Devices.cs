@@ -1,6 +1,7 @@
 using Dmp.Native;
 using Dmp.Native.DeviceMapper;
 using Dmp.Storage;
+using Dmp.Sysfs;
 using Tmds.Linux;
 
 namespace Dmp.Daemon;
@@ -32,8 +33,11 @@ internal sealed partial class DaemonHost
         try
         {
             _devices.Add(device);
+            DevicesChanged();
             _catalog.Add(device.Name, device.Export);
-            _tree.AddDevice(device.Statistics, () => device.Baseline, device.Backing, device.Export.Size);
+            _tree.AddDevice(new DeviceFiles(
+                device.Statistics, device.Backing, device.Export.Size, () => device.Baseline,
+                () => HoldersOf([device.Name]), () => ResetDevice(device)));
             SaveDeviceTable();
             return device;
         }
@@ -48,6 +52,7 @@ internal sealed partial class DaemonHost
     private void DetachLocked(ServedDevice device)
     {
         _devices.Remove(device);
+        DevicesChanged();
         _catalog.Remove(device.Name);
         bool clientsEnded = _server?.DisconnectClients(device.Export) ?? true;
         _tree.RemoveDevice(device.Name);
@@ -58,6 +63,19 @@ internal sealed partial class DaemonHost
 
         _statistics.RemoveDevice(device.Statistics);
         SaveDeviceTable();
+    }
+
+    private void DevicesChanged() => Volatile.Write(ref _deviceNames, _devices.Select(device => device.Name).ToArray());
+
+    /// <summary>The device-mapper devices on the named devices, as links to their /sys/block entries (the stat tree's holders/).</summary>
+    private static List<(string Name, string Target)> HoldersOf(IEnumerable<string> devices) =>
+        devices.SelectMany(SysBlock.Holders).Distinct().Select(holder => (SysBlock.DmName(holder) ?? holder, $"/sys/block/{holder}")).ToList();
+
+    /// <summary>devices/NAME/reset: that device's counters alone, and its new baseline.</summary>
+    private static void ResetDevice(ServedDevice device)
+    {
+        device.Statistics.Reset();
+        BestEffort($"new baseline of {device.Name}", device.CaptureBaseline);
     }
 
     private void SaveDeviceTable() => DeviceTable.Write(_run.DeviceTable, _devices.Select(device => device.Record));

@@ -18,7 +18,7 @@ internal sealed partial class DaemonHost : IDisposable
 {
     private readonly DaemonOptions _options;
     private readonly RunDirectory _run;
-    private readonly ModuleStatistics _statistics = new();
+    private readonly ModuleStatistics _statistics;
     private readonly ModuleTree _tree;
     private readonly NbdExportCatalog _catalog = new();
     private readonly ManualResetEventSlim _stopRequested = new();
@@ -26,18 +26,23 @@ internal sealed partial class DaemonHost : IDisposable
     /// <summary>Guards the device list and the daemon's state; taken by control requests, resets and stopping.</summary>
     private readonly Lock _lifecycle = new();
     private readonly List<ServedDevice> _devices = [];
+
+    /// <summary>The served devices' names, replaced whole on every change, so the FUSE thread can read it without a lock.</summary>
+    private string[] _deviceNames = [];
     private PidFile? _pidFile;
     private NbdNetlinkClient? _netlink;
     private FuseServer? _sysfs;
     private ControlServer? _control;
     private NbdServer? _server;
+    private MetricsTextfile? _textfile;
     private bool _stopped;
 
     private DaemonHost(DaemonOptions options)
     {
         _options = options;
         _run = options.RunDirectory;
-        _tree = new ModuleTree(_statistics, ResetStatistics);
+        _statistics = new ModuleStatistics(options.Statistics);
+        _tree = new ModuleTree(_statistics, options.Parameters, () => HoldersOf(Volatile.Read(ref _deviceNames)), ResetStatistics);
     }
 
     /// <summary>Marks our devices in /sys/block/nbdN/backend, so a clean-up never touches anyone else's.</summary>
@@ -110,6 +115,11 @@ internal sealed partial class DaemonHost : IDisposable
                 _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Write);
             }
 
+            if (_options.MetricsTextfile is { } textfile)
+            {
+                _textfile = new MetricsTextfile(textfile, () => MetricsExposition.Format(_statistics.Devices.Select(device => (device.Name, device.Snapshot()))));
+            }
+
             lock (_lifecycle)
             {
                 while (stores.Count > 0)
@@ -143,6 +153,7 @@ internal sealed partial class DaemonHost : IDisposable
         // use the stores the devices are about to close. The stat tree is unmounted outside the lock, since
         // a reset in progress on the FUSE thread needs it.
         BestEffort("stop serving NBD clients", () => _server?.Dispose());
+        BestEffort("remove the metrics textfile", () => _textfile?.Dispose());
         BestEffort("unmount the stat tree", () => _sysfs?.Dispose());
         lock (_lifecycle)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dmp.Nbd;
 using Dmp.Storage;
 
@@ -5,13 +6,32 @@ namespace Dmp.Daemon;
 
 /// <summary>What a daemon serves: the load command's arguments, checked.</summary>
 /// <param name="Listen">Where NBD clients may connect too (<c>--listen</c>); may be empty.</param>
+/// <param name="MetricsTextfile">Where to keep the metrics for node_exporter's textfile collector, if anywhere.</param>
+/// <param name="Statistics">False serves without counting (a hidden switch, to measure what counting costs).</param>
 internal sealed record DaemonOptions(
-    IReadOnlyList<BackingSpec> Backings, long Size, RunDirectory RunDirectory, IReadOnlyList<NbdListenAddress> Listen)
+    IReadOnlyList<BackingSpec> Backings,
+    long Size,
+    RunDirectory RunDirectory,
+    IReadOnlyList<NbdListenAddress> Listen,
+    string? MetricsTextfile = null,
+    bool Statistics = true)
 {
     /// <summary>The hidden <c>daemon</c> command line that reproduces these options.</summary>
     public IReadOnlyList<string> ToArguments() =>
         ["daemon", "--run-dir", RunDirectory.Path,
-            .. Backings.Any(backing => backing.IsSized) ? ["--size", Size.ToString(System.Globalization.CultureInfo.InvariantCulture)] : Array.Empty<string>(),
+            .. Backings.Any(backing => backing.IsSized) ? ["--size", Size.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>(),
             .. Listen.SelectMany(address => new[] { "--listen", address.ToString() }),
+            .. MetricsTextfile is null ? Array.Empty<string>() : ["--metrics-textfile", MetricsTextfile],
+            .. Statistics ? Array.Empty<string>() : ["--no-statistics"],
             "--", .. Backings.Select(backing => backing.ToString())];
+
+    /// <summary>The options as the stat tree's <c>parameters/</c> shows them: name and value.</summary>
+    public IReadOnlyList<(string Name, string Value)> Parameters =>
+    [
+        ("backing", string.Join('\n', Backings.Select(backing => backing.ToString()))),
+        ("size", Size.ToString(CultureInfo.InvariantCulture)),
+        ("listen", string.Join('\n', Listen.Select(address => address.ToString()))),
+        ("metrics_textfile", MetricsTextfile ?? ""),
+        ("run_dir", RunDirectory.Path),
+    ];
 }

@@ -18,12 +18,13 @@ internal sealed class ServeHost : IDisposable
     private readonly DaemonOptions _options;
     private readonly RunDirectory? _run;
     private readonly bool _readOnly;
-    private readonly ModuleStatistics _statistics = new();
+    private readonly ModuleStatistics _statistics;
     private readonly ModuleTree _tree;
     private readonly NbdExportCatalog _catalog = new();
     private readonly List<IBackingStore> _stores = [];
     private PidFile? _pidFile;
     private FuseServer? _sysfs;
+    private ControlServer? _control;
     private NbdServer? _server;
 
     private ServeHost(DaemonOptions options, RunDirectory? run, bool readOnly)
@@ -31,7 +32,8 @@ internal sealed class ServeHost : IDisposable
         _options = options;
         _run = run;
         _readOnly = readOnly;
-        _tree = new ModuleTree(_statistics, _statistics.Reset);
+        _statistics = new ModuleStatistics(options.Statistics);
+        _tree = new ModuleTree(_statistics, options.Parameters, () => [], _statistics.Reset);
     }
 
     /// <summary>The name of the export serving backing number <paramref name="index"/>.</summary>
@@ -59,6 +61,7 @@ internal sealed class ServeHost : IDisposable
     public void Dispose()
     {
         _server?.Dispose(); // clients first: they use the stores
+        _control?.Dispose();
         _sysfs?.Dispose();
         if (_server?.AllClientsEnded != false)
         {
@@ -94,16 +97,23 @@ internal sealed class ServeHost : IDisposable
             _stores.Add(store);
             DeviceStatistics statistics = _statistics.AddDevice(ExportName(index));
             _catalog.Add(ExportName(index), new NbdExport(store, statistics, _readOnly));
-            _tree.AddDevice(statistics, baseline: null, store.Description, store.Size);
+            _tree.AddDevice(new DeviceFiles(statistics, store.Description, store.Size, Baseline: null, Holders: null, statistics.Reset));
         }
 
         if (_run is not null)
         {
             MountStatTree(_run);
+            _control = ControlServer.Start(_run.ControlSocket, request => request is [StatisticsRequests.Clear, string device, string format]
+                ? StatisticsRequests.Handle(device, format, ClearStatistics)
+                : ControlReply.Failure("dmp serve answers only statistics requests"));
         }
 
         _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Write);
     }
+
+    private IoCounters? ClearStatistics(string? device) => device is null
+        ? _statistics.SnapshotAndReset()
+        : _statistics.Devices.FirstOrDefault(statistics => statistics.Name == device)?.SnapshotAndReset();
 
     /// <summary>The stat tree is a convenience here: without FUSE (or without root) dmp serves all the same.</summary>
     private void MountStatTree(RunDirectory run)

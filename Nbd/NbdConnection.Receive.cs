@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dmp.Native;
 
 namespace Dmp.Nbd;
@@ -78,6 +79,12 @@ internal sealed partial class NbdConnection
             {
                 Release(request); // e.g. no memory for a large payload: the slot must come back
                 throw;
+            }
+
+            if (_counting && NbdExport.CountedAs(header.Command) is { } operation)
+            {
+                request.ReceivedAt = Stopwatch.GetTimestamp();
+                _counters.Enter(operation);
             }
 
             ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dmp.Native;
 using Dmp.Stats;
 
@@ -18,8 +19,9 @@ internal sealed partial class NbdConnection
         Span<byte> reply = stackalloc byte[NbdProtocol.SimpleReplyLength];
         NbdSimpleReply.Write(reply, error, header.Cookie);
         ReadOnlySpan<byte> data = header.Command == NbdCommand.Read && error == NbdError.None ? request.Payload : default;
-        IoOperation? operation = NbdExport.CountedAs(header.Command);
+        IoOperation? operation = _counting ? NbdExport.CountedAs(header.Command) : null;
         bool failed = error != NbdError.None;
+        long nanoseconds = operation is null ? 0 : ElapsedNanoseconds(request.ReceivedAt);
         lock (_sendLock)
         {
             // Counting under the send lock makes this connection's shard single-writer. The count comes
@@ -28,7 +30,7 @@ internal sealed partial class NbdConnection
             {
                 if (operation is { } counted)
                 {
-                    _counters.Record(counted, header.Length, failed);
+                    _counters.Record(counted, header.Length, failed, nanoseconds);
                 }
 
                 int status = StreamSocket.SendAll(_socket.Value, reply, data);
@@ -36,17 +38,24 @@ internal sealed partial class NbdConnection
                 {
                     if (operation is { } unanswered)
                     {
-                        _counters.Retract(unanswered, header.Length, failed);
+                        _counters.Retract(unanswered, header.Length, failed, nanoseconds);
                     }
 
                     Volatile.Write(ref _sendError, status);
                     Abort();
                 }
             }
+            else if (operation is { } unanswered)
+            {
+                _counters.Leave(unanswered);
+            }
         }
 
         Release(request);
     }
+
+    private static long ElapsedNanoseconds(long since) =>
+        (long)((Stopwatch.GetTimestamp() - since) * (1_000_000_000.0 / Stopwatch.Frequency));
 
     private void Release(NbdRequest request)
     {

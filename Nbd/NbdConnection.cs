@@ -18,6 +18,9 @@ internal sealed partial class NbdConnection : IDisposable
     private readonly FileDescriptor _socket;
     private readonly ObjectPool<NbdRequest> _requests = NbdRequestPoolPolicy.CreatePool();
     private readonly CounterShard _counters;
+
+    /// <summary>False when statistics are switched off, to measure what counting costs.</summary>
+    private readonly bool _counting;
     private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
     private readonly TaskCompletionSource<string?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _receiver;
@@ -29,6 +32,7 @@ internal sealed partial class NbdConnection : IDisposable
         _socket = socket;
         Export = export;
         _counters = export.Statistics.OpenShard();
+        _counting = export.Statistics.Enabled;
     }
 
     public string Name { get; }

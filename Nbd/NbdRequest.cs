@@ -15,6 +15,9 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
 
     public NbdRequestHeader Header { get; private set; }
 
+    /// <summary>When the request's header was read (<see cref="System.Diagnostics.Stopwatch"/> ticks), for its service time.</summary>
+    public long ReceivedAt { get; set; }
+
     /// <summary>The request's data: what a WRITE carries, or what a READ returns.</summary>
     public Span<byte> Payload => _buffer.Slice(PayloadLength);
 

@@ -21,6 +21,9 @@ internal sealed class DeviceStatistics
 
     public string Name { get; }
 
+    /// <summary>False to serve without counting, so that a benchmark can measure what counting costs.</summary>
+    public bool Enabled => _module.Enabled;
+
     /// <summary>A shard for a new connection; its counts add up here until <see cref="CloseShard"/>.</summary>
     public CounterShard OpenShard()
     {
@@ -51,6 +54,24 @@ internal sealed class DeviceStatistics
         lock (_module.Lock)
         {
             return SinceReset;
+        }
+    }
+
+    /// <summary>Zeroes this device's counters alone (the module's sum drops by as much).</summary>
+    public void Reset()
+    {
+        lock (_module.Lock)
+        {
+            ResetLocked();
+        }
+    }
+
+    /// <summary>Reads and zeroes this device's counters in one step.</summary>
+    public IoCounters SnapshotAndReset()
+    {
+        lock (_module.Lock)
+        {
+            return ResetLocked();
         }
     }
 

@@ -2,12 +2,19 @@ using System.Runtime.CompilerServices;
 
 namespace Dmp.Stats;
 
-/// <summary>A value snapshot of the counters of every <see cref="IoOperation"/>.</summary>
+/// <summary>
+/// A value snapshot of every <see cref="IoOperation"/>'s counters: requests, bytes and errors, total
+/// service time, latency and size histograms, and how many are in flight (a gauge, not summed over time).
+/// </summary>
 internal struct IoCounters
 {
     public const int OperationCount = (int)IoOperation.Cache + 1;
 
     private CounterArray _counters;
+    private LongArray _nanoseconds;
+    private LongArray _inFlight;
+    private HistogramArray _latency;
+    private HistogramArray _sizes;
 
     public OperationCounters this[IoOperation operation]
     {
@@ -18,25 +25,50 @@ internal struct IoCounters
     /// <summary>What the block layer calls writes: WRITE and WRITE_ZEROES.</summary>
     public readonly OperationCounters Writes => this[IoOperation.Write] + this[IoOperation.WriteZeroes];
 
-    public static IoCounters operator +(IoCounters left, IoCounters right) => Combine(left, right, subtract: false);
+    public static IoCounters operator +(IoCounters left, IoCounters right) => Combine(left, right, 1);
 
-    public static IoCounters operator -(IoCounters left, IoCounters right) => Combine(left, right, subtract: true);
+    /// <summary>The difference of the cumulative counts; the in-flight gauges are the left side's.</summary>
+    public static IoCounters operator -(IoCounters left, IoCounters right) => Combine(left, right, -1);
+
+    /// <summary>Time spent answering this operation's requests, from receipt to reply.</summary>
+    public readonly long Nanoseconds(IoOperation operation) => _nanoseconds[(int)operation];
+
+    public readonly long InFlight(IoOperation operation) => _inFlight[(int)operation];
+
+    /// <summary>Service times, in microseconds.</summary>
+    public readonly Histogram Latency(IoOperation operation) => _latency[(int)operation];
+
+    /// <summary>Request sizes, in bytes.</summary>
+    public readonly Histogram Sizes(IoOperation operation) => _sizes[(int)operation];
 
     /// <summary>Adds (<paramref name="sign"/> 1) or takes back (-1) one request; the caller guarantees it is the only writer.</summary>
-    public void Add(IoOperation operation, long bytes, bool failed, int sign = 1)
+    public void Add(IoOperation operation, long bytes, bool failed, long nanoseconds, int sign = 1)
     {
-        ref OperationCounters counters = ref _counters[(int)operation];
+        int index = (int)operation;
+        ref OperationCounters counters = ref _counters[index];
         counters.Requests += sign;
         counters.Bytes += sign * bytes;
         counters.Errors += failed ? sign : 0;
+        _nanoseconds[index] += sign * nanoseconds;
+        _latency[index][Histogram.BucketOf(nanoseconds / 1000)] += sign;
+        _sizes[index][Histogram.BucketOf(bytes)] += sign;
     }
 
-    private static IoCounters Combine(IoCounters left, IoCounters right, bool subtract)
+    public void SetInFlight(IoOperation operation, long count) => _inFlight[(int)operation] = count;
+
+    private static IoCounters Combine(IoCounters left, IoCounters right, int sign)
     {
-        IoCounters result = default;
-        for (int i = 0; i < OperationCount; i++)
+        IoCounters result = left;
+        for (int operation = 0; operation < OperationCount; operation++)
         {
-            result._counters[i] = subtract ? left._counters[i] - right._counters[i] : left._counters[i] + right._counters[i];
+            result._counters[operation] = sign > 0 ? left._counters[operation] + right._counters[operation] : left._counters[operation] - right._counters[operation];
+            result._nanoseconds[operation] += sign * right._nanoseconds[operation];
+            result._inFlight[operation] += sign > 0 ? right._inFlight[operation] : 0;
+            for (int bucket = 0; bucket < Histogram.BucketCount; bucket++)
+            {
+                result._latency[operation][bucket] += sign * right._latency[operation][bucket];
+                result._sizes[operation][bucket] += sign * right._sizes[operation][bucket];
+            }
         }
 
         return result;
@@ -46,5 +78,17 @@ internal struct IoCounters
     private struct CounterArray
     {
         private OperationCounters _element;
+    }
+
+    [InlineArray(OperationCount)]
+    private struct LongArray
+    {
+        private long _element;
+    }
+
+    [InlineArray(OperationCount)]
+    private struct HistogramArray
+    {
+        private Histogram _element;
     }
 }

@@ -10,6 +10,11 @@ internal sealed class ModuleStatistics
     private readonly List<DeviceStatistics> _devices = [];
     private IoCounters _departed;
 
+    /// <param name="enabled">False serves without counting (a hidden switch for measuring what counting costs).</param>
+    public ModuleStatistics(bool enabled = true) => Enabled = enabled;
+
+    public bool Enabled { get; }
+
     /// <summary>Guards every counter set of the module; never taken per request.</summary>
     internal Lock Lock { get; } = new();
 
@@ -22,6 +27,18 @@ internal sealed class ModuleStatistics
         }
 
         return device;
+    }
+
+    /// <summary>The devices counted now, in the order they came.</summary>
+    public IReadOnlyList<DeviceStatistics> Devices
+    {
+        get
+        {
+            lock (Lock)
+            {
+                return [.. _devices];
+            }
+        }
     }
 
     /// <summary>Stops tracking a device; what it counted since the last reset stays in the module's sum.</summary>

@@ -42,6 +42,9 @@ internal sealed partial class FuseServer
                 case FuseOpcode.SetAttr:
                     SetAttributes(header, body);
                     break;
+                case FuseOpcode.ReadLink:
+                    ReadLink(header);
+                    break;
                 case FuseOpcode.Open:
                     Open(header, body);
                     break;
@@ -148,6 +151,18 @@ internal sealed partial class FuseServer
         ReplyAttributes(header);
     }
 
+    private void ReadLink(in FuseInHeader header)
+    {
+        if (_tree.Find(header.NodeId) is SysfsLink link)
+        {
+            Reply(header, Encoding.UTF8.GetBytes(link.Target));
+        }
+        else
+        {
+            ReplyError(header, LibC.EINVAL);
+        }
+    }
+
     /// <summary>Like kernfs: opening for reading needs a show, for writing a store, else EACCES
     /// (root passes the mode check, so the kernel alone would let it open either way).</summary>
     private void Open(in FuseInHeader header, ReadOnlySpan<byte> body)
@@ -242,9 +257,12 @@ internal sealed partial class FuseServer
             {
                 0 => (".", directory.Id, FuseProtocol.DirectoryEntryTypeDirectory),
                 1 => ("..", (directory.Parent ?? directory).Id, FuseProtocol.DirectoryEntryTypeDirectory),
-                _ => (children[index - 2].Name, children[index - 2].Id, children[index - 2] is SysfsDirectory
-                    ? FuseProtocol.DirectoryEntryTypeDirectory
-                    : FuseProtocol.DirectoryEntryTypeRegular),
+                _ => (children[index - 2].Name, children[index - 2].Id, children[index - 2] switch
+                {
+                    SysfsDirectory => FuseProtocol.DirectoryEntryTypeDirectory,
+                    SysfsLink => FuseProtocol.DirectoryEntryTypeLink,
+                    _ => FuseProtocol.DirectoryEntryTypeRegular,
+                }),
             };
             byte[] nameBytes = Encoding.UTF8.GetBytes(name);
             int entryLength = (Unsafe.SizeOf<FuseDirentHeader>() + nameBytes.Length + 7) & ~7;
@@ -272,7 +290,12 @@ internal sealed partial class FuseServer
     private FuseAttr AttributesOf(SysfsNode node) => new()
     {
         Inode = node.Id,
-        Size = node is SysfsAttribute ? (ulong)SysfsAttribute.ReportedSize : 0,
+        Size = node switch
+        {
+            SysfsAttribute => (ulong)SysfsAttribute.ReportedSize,
+            SysfsLink link => (ulong)Encoding.UTF8.GetByteCount(link.Target),
+            _ => 0,
+        },
         Mode = node.Mode,
         LinkCount = node is SysfsDirectory ? 2u : 1u,
         BlockSize = 4096,

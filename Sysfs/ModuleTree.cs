@@ -1,48 +1,71 @@
+using System.Globalization;
 using Dmp.Stats;
 using Tmds.Linux;
 
 namespace Dmp.Sysfs;
 
 /// <summary>
-/// The tree mounted at <c>RUNDIR/module</c>, shaped like <c>/sys/module/dmp</c>: the original's
-/// <c>stat/volumes</c> and <c>stat/reset</c>, and a directory per served device under <c>devices/</c>.
+/// The tree mounted at <c>RUNDIR/module</c>, shaped like <c>/sys/module/dmp</c>:
+/// <code>
+/// initstate  refcnt  holders/  parameters/
+/// stat/      volumes ops latency sizes metrics json reset
+/// devices/NAME/  the same stat files for one device, plus stat baseline backing size holders/
+/// </code>
+/// Every file renders one snapshot when read from its start, so its numbers always agree with each other.
 /// </summary>
 internal sealed class ModuleTree
 {
     public const string VolumesPath = "stat/volumes";
     public const string ResetPath = "stat/reset";
+    public const string JsonPath = "stat/json";
     public const string DevicesPath = "devices";
 
+    private readonly ModuleStatistics _statistics;
     private readonly SysfsDirectory _devices;
 
+    /// <param name="parameters">The load options, one read-only file each under <c>parameters/</c>.</param>
+    /// <param name="holders">The device-mapper devices that hold any served device, as links for <c>holders/</c>.</param>
     /// <param name="reset">Zeroes every counter; run when root writes 1 to <c>stat/reset</c>.</param>
-    public ModuleTree(ModuleStatistics statistics, Action reset)
+    public ModuleTree(
+        ModuleStatistics statistics, IReadOnlyList<(string Name, string Value)> parameters,
+        Func<IReadOnlyList<(string Name, string Target)>> holders, Action reset)
     {
-        SysfsDirectory stat = Tree.Directory("stat");
-        Tree.Add(stat, new SysfsAttribute("volumes", show: () => VolumesReport.Format(statistics.Snapshot())));
-        Tree.Add(stat, ResetAttribute(reset));
+        _statistics = statistics;
+        Tree.Add(Tree.Root, Text("initstate", () => "live"));
+        Tree.Add(Tree.Root, Text("refcnt", () => holders().Count.ToString(CultureInfo.InvariantCulture)));
+        Tree.Add(Tree.Root, new SysfsDirectory("holders") { Links = holders });
+        SysfsDirectory parameterDirectory = Tree.Directory("parameters");
+        foreach ((string name, string value) in parameters)
+        {
+            Tree.Add(parameterDirectory, Text(name, () => value));
+        }
+
+        AddStatistics(
+            Tree.Directory("stat"), statistics.Snapshot,
+            () => MetricsExposition.Format(statistics.Devices.Select(device => (device.Name, device.Snapshot()))), device: null, reset);
         _devices = Tree.Directory(DevicesPath);
     }
 
     public SysfsTree Tree { get; } = new();
 
-    /// <summary>
-    /// Adds <c>devices/NAME/</c>: <c>volumes</c> (this device alone), <c>stat</c> (its counters in the layout of
-    /// /sys/block/NAME/stat), <c>baseline</c> (the kernel's /sys/block/NAME/stat when they were last zeroed;
-    /// only for a kernel device), <c>backing</c> and <c>size</c> (bytes).
-    /// </summary>
-    public void AddDevice(DeviceStatistics statistics, Func<string>? baseline, string backing, long size)
+    /// <summary>Adds <c>devices/NAME/</c>; see <see cref="DeviceFiles"/>.</summary>
+    public void AddDevice(DeviceFiles files)
     {
+        DeviceStatistics statistics = files.Statistics;
         SysfsDirectory device = Tree.Add(_devices, new SysfsDirectory(statistics.Name));
-        Tree.Add(device, new SysfsAttribute("volumes", show: () => VolumesReport.Format(statistics.Snapshot())));
+        AddStatistics(device, statistics.Snapshot, () => MetricsExposition.Format([(statistics.Name, statistics.Snapshot())]), statistics.Name, files.Reset);
         Tree.Add(device, new SysfsAttribute("stat", show: () => BlockStat.FromCounters(statistics.Snapshot()).Format()));
-        if (baseline is not null)
+        if (files.Baseline is { } baseline)
         {
             Tree.Add(device, new SysfsAttribute("baseline", show: () => baseline()));
         }
 
-        Tree.Add(device, new SysfsAttribute("backing", show: () => backing + "\n"));
-        Tree.Add(device, new SysfsAttribute("size", show: () => $"{size}\n"));
+        Tree.Add(device, Text("backing", () => files.Backing));
+        Tree.Add(device, Text("size", () => files.Size.ToString(CultureInfo.InvariantCulture)));
+        if (files.Holders is { } holders)
+        {
+            Tree.Add(device, new SysfsDirectory("holders") { Links = holders });
+        }
     }
 
     public void RemoveDevice(string name) => Tree.Remove(_devices, name);
@@ -50,14 +73,25 @@ internal sealed class ModuleTree
     /// <summary>The original module accepts only "1" (with the newline echo adds).</summary>
     public static bool IsResetRequest(ReadOnlySpan<byte> value) => value is [(byte)'1'] or [(byte)'1', (byte)'\n'];
 
-    private static SysfsAttribute ResetAttribute(Action reset) => new("reset", store: value =>
+    private void AddStatistics(SysfsDirectory directory, Func<IoCounters> snapshot, Func<string> metrics, string? device, Action reset)
     {
-        if (!IsResetRequest(value))
+        Tree.Add(directory, new SysfsAttribute("volumes", show: () => VolumesReport.Format(snapshot())));
+        Tree.Add(directory, new SysfsAttribute("ops", show: () => OperationsReport.Format(snapshot())));
+        Tree.Add(directory, new SysfsAttribute("latency", show: () => HistogramReport.FormatLatency(snapshot())));
+        Tree.Add(directory, new SysfsAttribute("sizes", show: () => HistogramReport.FormatSizes(snapshot())));
+        Tree.Add(directory, new SysfsAttribute("metrics", show: metrics.Invoke));
+        Tree.Add(directory, new SysfsAttribute("json", show: () => StatisticsJson.Format(device, snapshot())));
+        Tree.Add(directory, new SysfsAttribute("reset", store: value =>
         {
-            return LibC.EINVAL;
-        }
+            if (!IsResetRequest(value))
+            {
+                return LibC.EINVAL;
+            }
 
-        reset();
-        return 0;
-    });
+            reset();
+            return 0;
+        }));
+    }
+
+    private static SysfsAttribute Text(string name, Func<string> value) => new(name, show: () => value() + "\n");
 }

@@ -14,6 +14,12 @@ internal sealed class SysfsDirectory : SysfsNode
     {
     }
 
+    /// <summary>
+    /// Makes this a directory of links computed when it is looked in (like <c>holders/</c>, which changes
+    /// as device-mapper devices come and go outside dmp): name and target of each.
+    /// </summary>
+    public Func<IReadOnlyList<(string Name, string Target)>>? Links { get; init; }
+
     public override uint Mode => (uint)LibC.S_IFDIR | Permissions;
 
     public IReadOnlyList<SysfsNode> Children => _children;
@@ -31,5 +37,9 @@ internal sealed class SysfsDirectory : SysfsNode
         child.Parent = this;
     }
 
-    internal void Remove(SysfsNode child) => _children.Remove(child);
+    internal void Remove(SysfsNode child)
+    {
+        _children.Remove(child);
+        child.Parent = null;
+    }
 }

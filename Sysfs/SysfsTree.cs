@@ -68,6 +68,7 @@ internal sealed class SysfsTree
     {
         lock (_lock)
         {
+            Refresh(parent);
             return parent.Find(name);
         }
     }
@@ -77,7 +78,31 @@ internal sealed class SysfsTree
     {
         lock (_lock)
         {
+            Refresh(directory);
             return [.. directory.Children];
+        }
+    }
+
+    /// <summary>Brings a directory of computed links up to date: links that went are removed, new ones added.</summary>
+    private void Refresh(SysfsDirectory directory)
+    {
+        if (directory.Links is null)
+        {
+            return;
+        }
+
+        IReadOnlyList<(string Name, string Target)> links = directory.Links();
+        foreach (SysfsNode stale in directory.Children.Where(child => !links.Contains((child.Name, ((SysfsLink)child).Target))).ToList())
+        {
+            directory.Remove(stale);
+            Unregister(stale);
+        }
+
+        foreach ((string name, string target) in links.Where(link => directory.Find(link.Name) is null))
+        {
+            var node = new SysfsLink(name, target);
+            directory.Add(node);
+            Register(node);
         }
     }
 

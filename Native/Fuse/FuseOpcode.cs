@@ -7,6 +7,7 @@ internal enum FuseOpcode : uint
     Forget = 2,
     GetAttr = 3,
     SetAttr = 4,
+    ReadLink = 5,
     Open = 14,
     Read = 15,
     Write = 16,

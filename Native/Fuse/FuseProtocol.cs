@@ -15,4 +15,5 @@ internal static class FuseProtocol
 
     public const uint DirectoryEntryTypeDirectory = 4; // DT_DIR
     public const uint DirectoryEntryTypeRegular = 8;   // DT_REG
+    public const uint DirectoryEntryTypeLink = 10;     // DT_LNK
 }

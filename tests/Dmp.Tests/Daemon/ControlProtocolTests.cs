@@ -16,6 +16,14 @@ public class ControlProtocolTests
     }
 
     [Fact]
+    public void An_empty_field_is_kept()
+    {
+        string[] request = ["stat-clear", "", "json"];
+
+        Assert.Equal(request, ControlProtocol.DecodeRequest(ControlProtocol.EncodeRequest(request)));
+    }
+
+    [Fact]
     public void A_reply_is_its_output_then_its_status()
     {
         var reply = ControlReply.Success("nbd0: memory, 1024 bytes", "nbd1: zero, 512 bytes");

@@ -12,9 +12,9 @@ public class StatisticsTests
         DeviceStatistics device = _module.AddDevice("nbd0");
         CounterShard first = device.OpenShard();
         CounterShard second = device.OpenShard();
-        first.Record(IoOperation.Read, 4096, failed: false);
-        second.Record(IoOperation.Read, 512, failed: true);
-        second.Record(IoOperation.Write, 1024, failed: false);
+        first.Count(IoOperation.Read, 4096, failed: false);
+        second.Count(IoOperation.Read, 512, failed: true);
+        second.Count(IoOperation.Write, 1024, failed: false);
 
         IoCounters counters = device.Snapshot();
         Assert.Equal(new OperationCounters(2, 4608, 1), counters[IoOperation.Read]);
@@ -24,8 +24,8 @@ public class StatisticsTests
     [Fact]
     public void The_module_sums_its_devices()
     {
-        _module.AddDevice("nbd0").OpenShard().Record(IoOperation.Read, 4096, failed: false);
-        _module.AddDevice("nbd1").OpenShard().Record(IoOperation.Read, 512, failed: false);
+        _module.AddDevice("nbd0").OpenShard().Count(IoOperation.Read, 4096, failed: false);
+        _module.AddDevice("nbd1").OpenShard().Count(IoOperation.Read, 512, failed: false);
 
         Assert.Equal(new OperationCounters(2, 4608, 0), _module.Snapshot()[IoOperation.Read]);
     }
@@ -35,7 +35,7 @@ public class StatisticsTests
     {
         DeviceStatistics device = _module.AddDevice("nbd0");
         CounterShard shard = device.OpenShard();
-        shard.Record(IoOperation.Write, 4096, failed: false);
+        shard.Count(IoOperation.Write, 4096, failed: false);
         device.CloseShard(shard);
 
         Assert.Equal(1, device.Snapshot()[IoOperation.Write].Requests);
@@ -45,7 +45,7 @@ public class StatisticsTests
     public void A_detached_devices_counts_stay_in_the_module_until_a_reset()
     {
         DeviceStatistics device = _module.AddDevice("nbd0");
-        device.OpenShard().Record(IoOperation.Write, 4096, failed: false);
+        device.OpenShard().Count(IoOperation.Write, 4096, failed: false);
         _module.RemoveDevice(device);
 
         Assert.Equal(1, _module.Snapshot()[IoOperation.Write].Requests);
@@ -58,12 +58,12 @@ public class StatisticsTests
     {
         DeviceStatistics device = _module.AddDevice("nbd0");
         CounterShard shard = device.OpenShard();
-        shard.Record(IoOperation.Read, 4096, failed: false);
+        shard.Count(IoOperation.Read, 4096, failed: false);
         _module.Reset();
 
         Assert.Equal(default, device.Snapshot()[IoOperation.Read]);
 
-        shard.Record(IoOperation.Read, 512, failed: false);
+        shard.Count(IoOperation.Read, 512, failed: false);
         device.CloseShard(shard);
         Assert.Equal(new OperationCounters(1, 512, 0), device.Snapshot()[IoOperation.Read]);
         Assert.Equal(new OperationCounters(1, 512, 0), _module.Snapshot()[IoOperation.Read]);
@@ -78,7 +78,7 @@ public class StatisticsTests
         {
             for (int i = 0; i < requests; i++)
             {
-                shard.Record(IoOperation.Read, 4096, failed: false);
+                shard.Count(IoOperation.Read, 4096, failed: false);
             }
         });
 
@@ -104,8 +104,8 @@ public class StatisticsTests
         {
             while (!stop.IsCancellationRequested)
             {
-                shard.Record(IoOperation.Write, 1024, failed: false);
-                shard.Record(IoOperation.Read, 4096, failed: true);
+                shard.Count(IoOperation.Write, 1024, failed: false);
+                shard.Count(IoOperation.Read, 4096, failed: true);
             }
         });
 

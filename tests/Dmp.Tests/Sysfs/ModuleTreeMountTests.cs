@@ -1,4 +1,5 @@
 using Dmp.Stats;
+using Dmp.Tests.Stats;
 using Dmp.Sysfs;
 
 namespace Dmp.Tests.Sysfs;
@@ -20,7 +21,7 @@ public sealed class ModuleTreeMountTests : IDisposable
         File.SetUnixFileMode(_mountPoint, (UnixFileMode)0x1ed);
         _device = _statistics.AddDevice("nbd0");
         _shard = _device.OpenShard();
-        _tree = new ModuleTree(_statistics, _statistics.Reset);
+        _tree = new ModuleTree(_statistics, [("size", "1024")], () => [("dmp1", "/sys/block/dm-1")], _statistics.Reset);
         _server = FuseServer.Mount(_mountPoint, _tree.Tree, _log.Add);
     }
 
@@ -41,8 +42,8 @@ public sealed class ModuleTreeMountTests : IDisposable
     {
         Assert.Equal(VolumesReport.Format(default), Shell.Run($"cat {Volumes}").Output);
 
-        _shard.Record(IoOperation.Read, 4096, failed: false);
-        _shard.Record(IoOperation.Write, 1024, failed: false);
+        _shard.Count(IoOperation.Read, 4096, failed: false);
+        _shard.Count(IoOperation.Write, 1024, failed: false);
 
         Assert.Equal(
             "read:\n reqs: 1\n avg size: 4096\nwrite:\n reqs: 1\n avg size: 1024\ntotal:\n reqs: 2\n avg size: 2560\n",
@@ -52,7 +53,7 @@ public sealed class ModuleTreeMountTests : IDisposable
     [Fact]
     public void Reading_in_small_pieces_gives_the_same_text()
     {
-        _shard.Record(IoOperation.Read, 4096, failed: false);
+        _shard.Count(IoOperation.Read, 4096, failed: false);
         ShellResult pieces = Shell.Run($"dd if={Volumes} bs=7 status=none");
         Assert.Equal(0, pieces.ExitCode);
         Assert.Equal(VolumesReport.Format(_statistics.Snapshot()), pieces.Output);
@@ -61,7 +62,7 @@ public sealed class ModuleTreeMountTests : IDisposable
     [Fact]
     public void Writing_1_to_reset_zeroes_the_counters_before_the_write_returns()
     {
-        _shard.Record(IoOperation.Read, 4096, failed: false);
+        _shard.Count(IoOperation.Read, 4096, failed: false);
 
         ShellResult reset = Shell.Run($"echo 1 > {Reset} && cat {Volumes}");
 
@@ -77,7 +78,7 @@ public sealed class ModuleTreeMountTests : IDisposable
     [InlineData(" 1")]
     public void Any_other_value_fails_the_write_with_einval_and_changes_nothing(string value)
     {
-        _shard.Record(IoOperation.Read, 4096, failed: false);
+        _shard.Count(IoOperation.Read, 4096, failed: false);
 
         ShellResult reset = Shell.Run($"echo '{value}' > {Reset}");
 
@@ -89,17 +90,15 @@ public sealed class ModuleTreeMountTests : IDisposable
     [Fact]
     public void The_files_carry_sysfs_modes_and_the_directory_lists_them()
     {
-        ShellResult listing = Shell.Run($"stat -c '%n %a %U' {_mountPoint}/stat/* && ls -a {_mountPoint}/stat");
+        ShellResult listing = Shell.Run($"cd {_mountPoint}/stat && stat -c '%n %a %U' *");
 
-        Assert.Equal(
-            $"{Reset} 200 root\n{Volumes} 444 root\n.\n..\nreset\nvolumes\n",
-            listing.Output);
+        Assert.Equal("json 444 root\nlatency 444 root\nmetrics 444 root\nops 444 root\nreset 200 root\nsizes 444 root\nvolumes 444 root\n", listing.Output);
     }
 
     [Fact]
     public void Everyone_may_read_volumes_but_only_root_may_reset()
     {
-        _shard.Record(IoOperation.Read, 4096, failed: false);
+        _shard.Count(IoOperation.Read, 4096, failed: false);
 
         Assert.Equal(VolumesReport.Format(_statistics.Snapshot()), Shell.Run($"cat {Volumes}", Shell.Nobody).Output);
         ShellResult reset = Shell.Run($"echo 1 > {Reset}", Shell.Nobody);
@@ -118,13 +117,13 @@ public sealed class ModuleTreeMountTests : IDisposable
     [Fact]
     public void A_device_has_a_directory_of_its_own_while_it_is_served()
     {
-        _tree.AddDevice(_device, () => "baseline line\n", "/srv/disk.img", 1 << 20);
-        _shard.Record(IoOperation.Read, 4096, failed: false);
-        _shard.Record(IoOperation.Write, 1024, failed: false);
-        _shard.Record(IoOperation.Flush, 0, failed: false);
+        _tree.AddDevice(new DeviceFiles(_device, "/srv/disk.img", 1 << 20, () => "baseline line\n", () => [], _device.Reset));
+        _shard.Count(IoOperation.Read, 4096, failed: false);
+        _shard.Count(IoOperation.Write, 1024, failed: false);
+        _shard.Count(IoOperation.Flush, 0, failed: false);
         string directory = Path.Combine(_mountPoint, "devices", "nbd0");
 
-        Assert.Equal(".\n..\nbacking\nbaseline\nsize\nstat\nvolumes\n", Shell.Run($"ls -a {directory}").Output);
+        Assert.Equal(".\n..\nbacking\nbaseline\nholders\njson\nlatency\nmetrics\nops\nreset\nsize\nsizes\nstat\nvolumes\n", Shell.Run($"ls -a {directory}").Output);
         Assert.Equal("/srv/disk.img\n1048576\nbaseline line\n", Shell.Run($"cat {directory}/backing {directory}/size {directory}/baseline").Output);
         Assert.Equal(VolumesReport.Format(_device.Snapshot()), Shell.Run($"cat {directory}/volumes").Output);
         Assert.Equal(
