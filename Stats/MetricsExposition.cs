@@ -73,5 +73,6 @@ internal static class MetricsExposition
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>Shortest round-trip form, with a lower-case exponent as Prometheus' own clients write it ("1e-06").</summary>
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture).Replace('E', 'e');
 }
