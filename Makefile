@@ -15,11 +15,11 @@ dmp: $(SOURCES)
 	$(DOTNET) publish Dmp.csproj -c $(CONFIG) -o $(PUBLISH_DIR) -nologo -clp:NoSummary
 	cp $(PUBLISH_DIR)/dmp $@.new && mv -f $@.new $@  # a rename works even while an old ./dmp runs
 
-# Debian packages and the guest kernel that the tests need (idempotent).
+# Debian packages (the clients the tests drive, qemu) and the guest kernel the tests need (idempotent).
 deps:
 	tests/vm/deps.sh
 
-unit-test: dmp
+unit-test: dmp deps
 	$(DOTNET) test tests/Dmp.Tests/Dmp.Tests.csproj -c $(CONFIG) -nologo
 
 vm-test: dmp deps
