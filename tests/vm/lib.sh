@@ -76,6 +76,16 @@ wait_for() {
     return 1
 }
 
+# wait_for_long COMMAND...: retries COMMAND for up to 30 s (for what runs on a timer).
+wait_for_long() {
+    local _
+    for _ in {1..300}; do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # done_testing: the plan line and a summary; exits 1 if any test failed.
 done_testing() {
     rm -f -- "$_tap_out"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The statistics beyond the original, on a real kernel: a known fio workload on two devices,
+# checked in each device's ops and histograms and against the kernel; holders and refcnt as
+# /sys/module has them; a per-device reset; the node_exporter textfile; dmp check throughout.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=SCRIPTDIR/../dmp.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/../dmp.sh"
+
+module=/run/dmp/module
+
+# column OPERATION FIELD FILE: a field of an operation's line in an ops file (1 = the name).
+column() {
+    awk -v op="$1" -v n="$2" '$1 == op { print $n }' "$3"
+}
+
+# bucket BOUND OPERATION FILE: the count of a histogram bucket for an operation.
+bucket() {
+    awk -v bound="$1" -v op="$2" 'NR == 1 { for (i = 2; i <= NF; i++) if ($i == op) c = i } $1 == bound { print $c }' "$3"
+}
+
+ok "load two devices with a metrics textfile" ./dmp load memory memory --size 64M --metrics-textfile /tmp/dmp.prom
+ok "a dm device on each" eval 'dmsetup create a --table "0 131072 linear /dev/nbd0 0" && dmsetup create b --table "0 131072 linear /dev/nbd1 0"'
+is "refcnt counts the dm devices on dmp" "$(cat $module/refcnt)" 2
+is "holders/ links each to its /sys/block entry" "$(cd $module/holders && for l in *; do echo "$l -> $(readlink "$l")"; done)" "a -> /sys/block/dm-0
+b -> /sys/block/dm-1"
+is "a device's holders/ has only its own" "$(ls $module/devices/nbd1/holders)" b
+is "parameters/ shows the load options" "$(cat $module/parameters/backing $module/parameters/size $module/parameters/metrics_textfile)" "memory
+memory
+67108864
+/tmp/dmp.prom"
+
+# The block layer would merge adjacent sequential writes before they reach nbd (dmp counts what
+# arrives, as the kernel's nbd stat does); for exact per-request numbers, no merging.
+ok "no merging on nbd0 and nbd1" eval "echo 2 > /sys/block/nbd0/queue/nomerges && echo 2 > /sys/block/nbd1/queue/nomerges"
+ok "fio: 500 random 4k reads on a, 100 sequential 64k writes on b, at once" fio --output=/dev/null \
+    --ioengine=libaio --direct=1 --name=reads --filename=/dev/mapper/a --rw=randread --bs=4k --iodepth=8 --number_ios=500 --size=64M \
+    --name=writes --filename=/dev/mapper/b --rw=write --bs=64k --iodepth=4 --number_ios=100 --size=64M
+
+is "nbd0's ops: 500 reads of 2048000 bytes, none in flight" "$(column read 2 $module/devices/nbd0/ops) $(column read 3 $module/devices/nbd0/ops) $(column read 5 $module/devices/nbd0/ops)" "500 2048000 0"
+is "nbd1's ops: 100 writes of 6553600 bytes" "$(column write 2 $module/devices/nbd1/ops) $(column write 3 $module/devices/nbd1/ops)" "100 6553600"
+is "nbd0 has no writes, nbd1 no reads" "$(column write 2 $module/devices/nbd0/ops) $(column read 2 $module/devices/nbd1/ops)" "0 0"
+is "nbd0's sizes: all 500 reads in the 4096 bucket" "$(bucket 4096 read $module/devices/nbd0/sizes)" 500
+is "nbd1's sizes: all 100 writes in the 65536 bucket" "$(bucket 65536 write $module/devices/nbd1/sizes)" 100
+is "nbd0's latency buckets hold every read" "$(awk 'NR > 1 { s += $2 } END { print s }' $module/devices/nbd0/latency)" 500
+is "the module's ops add both up" "$(column read 2 $module/stat/ops) $(column write 2 $module/stat/ops)" "500 100"
+is "volumes agrees" "$(./dmp stat)" "$(volumes 500 4096 100 65536 600 14336)"
+is "dmp check: correct" "$(./dmp check | tail -1)" correct
+is "each device's stat matches the kernel's counters since its baseline" \
+    "$(paste $module/devices/nbd0/stat /sys/block/nbd0/stat $module/devices/nbd0/baseline | awk '{ print $1, $18 - $35 }')" "500 500"
+
+ok "the textfile catches up within its interval" wait_for_long grep -q 'dmp_requests_total{device="nbd0",operation="read"} 500' /tmp/dmp.prom
+ok "dmp stat --device nbd1 --json" eval "./dmp stat --device nbd1 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"operations\"][\"write\"][\"sizes\"][\"65536\"] == 100'"
+
+ok "reset nbd0 alone" eval "echo 1 > $module/devices/nbd0/reset"
+is "nbd0 is zero" "$(column read 2 $module/devices/nbd0/ops)" 0
+is "nbd1 is untouched" "$(column write 2 $module/devices/nbd1/ops)" 100
+ok "more reads on a" dd if=/dev/mapper/a of=/dev/null bs=4k count=3 iflag=direct status=none
+is "counted from nbd0's reset" "$(column read 2 $module/devices/nbd0/ops)" 3
+is "dmp check: still correct" "$(./dmp check | tail -1)" correct
+
+ok "remove the dm devices" eval "dmsetup remove a && dmsetup remove b"
+is "refcnt is back to 0" "$(cat $module/refcnt)" 0
+ok "unload" ./dmp unload
+fails "the textfile went with it" test -e /tmp/dmp.prom
+
+done_testing
