@@ -91,16 +91,6 @@ public sealed class CommandLineTests : IDisposable
         AssertOneLine(result, "module dmp is not loaded");
     }
 
-    [HostWithoutNbdFact]
-    public void Load_fails_cleanly_on_a_kernel_without_nbd()
-    {
-        ShellResult result = DmpBinary.Run($"--run-dir {_runDirectory} load");
-
-        Assert.Equal(1, result.ExitCode);
-        AssertOneLine(result, "the kernel has no nbd support: modprobe nbd failed");
-        Assert.False(Directory.Exists(_runDirectory));
-    }
-
     [Fact]
     public void A_second_load_fails_with_file_exists_and_changes_nothing()
     {

@@ -14,6 +14,17 @@ nothing_loaded() {
         ! grep -qv '^0$' /sys/block/nbd*/size
 }
 
+# ---- a kernel without nbd: load fails cleanly ----
+# Before anything loads nbd, a modprobe that cannot find it stands in for such a kernel.
+printf '#!/bin/sh\necho "modprobe: FATAL: Module $1 not found" >&2\nexit 1\n' >/tmp/no-modprobe
+chmod +x /tmp/no-modprobe
+ok "nbd is not loaded yet" test ! -e /sys/module/nbd
+ok "modprobe cannot find it" mount --bind /tmp/no-modprobe /usr/sbin/modprobe
+fails "load fails on a kernel without nbd" ./dmp load
+like "... saying why in one line" "$(./dmp load 2>&1 || true)" "^dmp: the kernel has no nbd support: modprobe nbd failed \(modprobe: FATAL: Module nbd not found\)$"
+ok "... and leaves nothing behind" nothing_loaded
+ok "modprobe is back" umount /usr/sbin/modprobe
+
 # ---- every kind of backing, one nbd device each ----
 truncate -s 8M /tmp/disk.img
 is "load zero, memory and a file: each gets the next nbd device" "$(./dmp load zero memory /tmp/disk.img --size 64M)" "nbd0: zero, 67108864 bytes
