@@ -21,7 +21,7 @@ internal static class StatCommand
 
     private static readonly Option<bool> Clear = new("--clear")
     {
-        Description = "Print and reset in one step: each request is in this report or the next, never both (root)",
+        Description = "Print and reset in one step: each request is in this report or the next, never both (the daemon's owner)",
     };
 
     private static readonly Option<double?> Watch = new("--watch", "-w")
@@ -64,7 +64,7 @@ internal static class StatCommand
         bool json = result.GetValue(Json);
         if (result.GetValue(Clear))
         {
-            LoadedModule.RequireRoot("stat --clear");
+            // The control socket's permissions decide: root's for a loaded dmp, its user's for dmp serve.
             return DaemonClient.Run(run, StatisticsRequests.ClearRequest(device, json));
         }
 

@@ -7,12 +7,17 @@ namespace Dmp.Daemon;
 internal static class ControlClient
 {
     /// <returns>The reply, or null when no daemon listens at <paramref name="path"/>.</returns>
+    /// <exception cref="UnauthorizedAccessException">The socket is its owner's alone (root's, for a loaded dmp).</exception>
     public static ControlReply? Send(string path, IEnumerable<string> request, TimeSpan timeout)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             socket.Connect(new UnixDomainSocketEndPoint(path));
+        }
+        catch (SocketException exception) when (exception.SocketErrorCode == SocketError.AccessDenied)
+        {
+            throw new UnauthorizedAccessException($"{path}: Permission denied (only the daemon's owner may ask this)");
         }
         catch (SocketException)
         {
