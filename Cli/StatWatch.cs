@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Dmp.Daemon;
 using Dmp.Stats;
 using Dmp.Sysfs;
@@ -16,9 +15,7 @@ internal static class StatWatch
 
     public static int Run(RunDirectory run, string? device, TimeSpan interval)
     {
-        using var stop = new ManualResetEventSlim();
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Stop(context, stop));
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Stop(context, stop));
+        using var stop = new StopSignals();
         string devices = Path.Combine(run.ModuleMount, ModuleTree.DevicesPath);
         Dictionary<string, StatisticsDocument> previous = Sample(devices, device);
         while (!stop.Wait(interval))
@@ -38,12 +35,6 @@ internal static class StatWatch
         }
 
         return 0;
-    }
-
-    private static void Stop(PosixSignalContext context, ManualResetEventSlim stop)
-    {
-        context.Cancel = true;
-        stop.Set();
     }
 
     /// <summary>Each device's JSON; a device that went away between listing and reading is skipped.</summary>

@@ -74,7 +74,7 @@ internal sealed partial class DaemonHost
             claims.ForEach(claim => claim.Dispose());
         }
 
-        _stopRequested.Set();
+        _stopSignals.Request();
         return ControlReply.Success();
     }
 

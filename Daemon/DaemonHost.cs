@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Dmp.Nbd;
 using Dmp.Native;
 using Dmp.Native.Nbd;
@@ -21,7 +20,7 @@ internal sealed partial class DaemonHost : IDisposable
     private readonly ModuleStatistics _statistics;
     private readonly ModuleTree _tree;
     private readonly NbdExportCatalog _catalog = new();
-    private readonly ManualResetEventSlim _stopRequested = new();
+    private readonly StopSignals _stopSignals = new();
 
     /// <summary>Guards the device list and the daemon's state; taken by control requests, resets and stopping.</summary>
     private readonly Lock _lifecycle = new();
@@ -66,14 +65,12 @@ internal sealed partial class DaemonHost : IDisposable
             return 1;
         }
 
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, host.OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, host.OnSignal);
         DaemonLog.Write($"loaded: {string.Join(", ", host._devices.Select(device => $"{device.Name} ({device.Backing})"))}");
         DaemonLauncher.Report(ControlReply.Success(
             [.. host._devices.Select(Describe), .. host._server?.Addresses.Select(address => $"listening on {address}") ?? []]));
         DaemonLauncher.DetachStandardStreams();
 
-        host._stopRequested.Wait();
+        host._stopSignals.Wait();
         host.Stop();
         return 0;
     }
@@ -85,7 +82,7 @@ internal sealed partial class DaemonHost : IDisposable
         // An unload stops everything from the control thread; disposing here (again) waits for that
         // thread, so the process does not exit before the unloading client has its reply.
         _control?.Dispose();
-        _stopRequested.Dispose();
+        _stopSignals.Dispose();
     }
 
     private void Start()
@@ -117,7 +114,7 @@ internal sealed partial class DaemonHost : IDisposable
 
             if (_options.MetricsTextfile is { } textfile)
             {
-                _textfile = new MetricsTextfile(textfile, () => MetricsExposition.Format(_statistics.Devices.Select(device => (device.Name, device.Snapshot()))));
+                _textfile = new MetricsTextfile(textfile, () => MetricsExposition.Format(_statistics.DeviceSnapshots()));
             }
 
             lock (_lifecycle)
@@ -171,11 +168,5 @@ internal sealed partial class DaemonHost : IDisposable
             _pidFile.Dispose();
             BestEffort("remove the run directory", _run.RemoveIfEmpty);
         }
-    }
-
-    private void OnSignal(PosixSignalContext context)
-    {
-        context.Cancel = true; // stop in order rather than die
-        _stopRequested.Set();
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Dmp.Nbd;
 using Dmp.Native;
 using Dmp.Stats;
@@ -48,9 +47,7 @@ internal sealed class ServeHost : IDisposable
         }
 
         using var host = new ServeHost(options, run, readOnly);
-        using var stop = new ManualResetEventSlim();
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Stop(context, stop));
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Stop(context, stop));
+        using var stop = new StopSignals();
         host.Start();
         DaemonLog.Write($"ready: serving {string.Join(", ", host._catalog.List().Select(entry => $"{entry.Name} ({entry.Export.Store.Description}, {entry.Export.Size} bytes)"))} on {string.Join(", ", host._server!.Addresses)}");
         stop.Wait();
@@ -74,12 +71,6 @@ internal sealed class ServeHost : IDisposable
             _pidFile.Dispose();
             _run.RemoveIfEmpty();
         }
-    }
-
-    private static void Stop(PosixSignalContext context, ManualResetEventSlim stop)
-    {
-        context.Cancel = true;
-        stop.Set();
     }
 
     private void Start()
