@@ -81,7 +81,7 @@ internal sealed partial class NbdConnection
                 throw;
             }
 
-            if (_counting && NbdExport.CountedAs(header.Command) is { } operation)
+            if (_counting && request.Operation is { } operation)
             {
                 request.ReceivedAt = Stopwatch.GetTimestamp();
                 _counters.Enter(operation);

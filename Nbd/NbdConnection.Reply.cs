@@ -19,7 +19,7 @@ internal sealed partial class NbdConnection
         Span<byte> reply = stackalloc byte[NbdProtocol.SimpleReplyLength];
         NbdSimpleReply.Write(reply, error, header.Cookie);
         ReadOnlySpan<byte> data = header.Command == NbdCommand.Read && error == NbdError.None ? request.Payload : default;
-        IoOperation? operation = _counting ? NbdExport.CountedAs(header.Command) : null;
+        IoOperation? operation = _counting ? request.Operation : null;
         bool failed = error != NbdError.None;
         long nanoseconds = operation is null ? 0 : ElapsedNanoseconds(request.ReceivedAt);
         lock (_sendLock)
