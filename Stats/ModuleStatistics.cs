@@ -41,6 +41,10 @@ internal sealed class ModuleStatistics
         }
     }
 
+    /// <summary>Each device's name and counters, for renderings that label by device (the metrics).</summary>
+    public IEnumerable<(string Device, IoCounters Counters)> DeviceSnapshots() =>
+        Devices.Select(device => (device.Name, device.Snapshot()));
+
     /// <summary>Stops tracking a device; what it counted since the last reset stays in the module's sum.</summary>
     public void RemoveDevice(DeviceStatistics device)
     {

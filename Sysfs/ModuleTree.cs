@@ -42,7 +42,7 @@ internal sealed class ModuleTree
 
         AddStatistics(
             Tree.Directory("stat"), statistics.Snapshot,
-            () => MetricsExposition.Format(statistics.Devices.Select(device => (device.Name, device.Snapshot()))), device: null, reset);
+            () => MetricsExposition.Format(statistics.DeviceSnapshots()), device: null, reset);
         _devices = Tree.Directory(DevicesPath);
     }
 
