@@ -28,6 +28,6 @@ internal static class ControlClient
         socket.Send(Encoding.UTF8.GetBytes(ControlProtocol.EncodeRequest(request) + "\n"));
         using var stream = new NetworkStream(socket);
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        return ControlProtocol.ReadReply(reader);
+        return ControlProtocol.ReadReply(reader) ?? ControlReply.Failure("the daemon ended the connection before it answered");
     }
 }

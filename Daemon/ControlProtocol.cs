@@ -28,8 +28,9 @@ internal static class ControlProtocol
         return text.Append(reply.Succeeded ? Ok : ErrorPrefix + reply.Error).Append('\n').ToString();
     }
 
-    /// <summary>Reads a reply up to its status line; one that ends before it is reported as an error.</summary>
-    public static ControlReply ReadReply(TextReader reader)
+    /// <summary>Reads a reply up to its status line.</summary>
+    /// <returns>Null when the stream ends before the status line (the other side died).</returns>
+    public static ControlReply? ReadReply(TextReader reader)
     {
         var output = new List<string>();
         for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
@@ -47,6 +48,6 @@ internal static class ControlProtocol
             output.Add(line);
         }
 
-        return new ControlReply(output, "the reply ended before its status line");
+        return null;
     }
 }

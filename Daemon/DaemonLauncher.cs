@@ -30,17 +30,15 @@ internal static class DaemonLauncher
         using Process daemon = Process.Start(start)!;
         daemon.StandardInput.Close();
 
-        ControlReply reply = ControlProtocol.ReadReply(daemon.StandardOutput);
-        if (reply.Succeeded)
+        ControlReply? reply = ControlProtocol.ReadReply(daemon.StandardOutput);
+        if (reply is null)
         {
-            return reply.Output;
+            // Without a status line the daemon died before it could say why; its exit code is all there is.
+            daemon.WaitForExit();
+            throw new InvalidOperationException($"the daemon exited during start-up (exit code {daemon.ExitCode})");
         }
 
-        // Without a status line the daemon died before it could say why; its exit code is all there is.
-        daemon.WaitForExit();
-        throw new InvalidOperationException(reply.Output.Count == 0 && daemon.ExitCode != 0 && reply.Error!.StartsWith("the reply ended", StringComparison.Ordinal)
-            ? $"the daemon exited during start-up (exit code {daemon.ExitCode})"
-            : reply.Error);
+        return reply.Succeeded ? reply.Output : throw new InvalidOperationException(reply.Error);
     }
 
     /// <summary>Daemon side: what the launcher waits for (not through Console, whose duplicate of stdout would keep the pipe open).</summary>
