@@ -92,18 +92,8 @@ internal sealed partial class DaemonHost
         lock (_lifecycle)
         {
             ServedDevice device = FindDevice(name) ?? throw new InvalidOperationException($"{name} is not a device dmp serves");
-            if (!TryClaim(device, out FileDescriptor? claim, out string inUse))
-            {
-                return ControlReply.Failure(inUse);
-            }
-
-            using (claim)
-            {
-                DetachLocked(device);
-            }
+            return TryDetachLocked(device, out string inUse) ? ControlReply.Success() : ControlReply.Failure(inUse);
         }
-
-        return ControlReply.Success();
     }
 
     /// <summary>
@@ -181,14 +171,7 @@ internal sealed partial class DaemonHost
             var output = new List<string>();
             foreach (ServedDevice device in below.Where(device => device.CreatedFor == name))
             {
-                if (TryClaim(device, out FileDescriptor? claim, out string inUse))
-                {
-                    using (claim)
-                    {
-                        DetachLocked(device);
-                    }
-                }
-                else
+                if (!TryDetachLocked(device, out string inUse))
                 {
                     output.Add($"{device.Name} stays attached: {inUse}");
                 }

@@ -48,6 +48,24 @@ internal sealed partial class DaemonHost
         }
     }
 
+    /// <summary>Detaches a device unless something holds it, claiming it exclusively through the detach.</summary>
+    /// <param name="inUse">Why it stays, when it does.</param>
+    /// <returns>False when the device is in use and stays attached.</returns>
+    private bool TryDetachLocked(ServedDevice device, out string inUse)
+    {
+        if (!TryClaim(device, out FileDescriptor? claim, out inUse))
+        {
+            return false;
+        }
+
+        using (claim)
+        {
+            DetachLocked(device);
+        }
+
+        return true;
+    }
+
     /// <summary>Disconnects a device and closes its store; its counts stay in the module's. The caller holds <see cref="_lifecycle"/>.</summary>
     private void DetachLocked(ServedDevice device)
     {
