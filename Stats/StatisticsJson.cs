@@ -14,14 +14,8 @@ internal static class StatisticsJson
 
     public static StatisticsDocument Document(string? device, IoCounters counters)
     {
-        OperationCounters reads = counters[IoOperation.Read];
-        OperationCounters writes = counters.Writes;
-        var volumes = new Dictionary<string, VolumeDocument>
-        {
-            ["read"] = new(reads.Requests, reads.AverageSize),
-            ["write"] = new(writes.Requests, writes.AverageSize),
-            ["total"] = new((reads + writes).Requests, (reads + writes).AverageSize),
-        };
+        Dictionary<string, VolumeDocument> volumes = VolumesReport.Groups(counters)
+            .ToDictionary(group => group.Name, group => new VolumeDocument(group.Counters.Requests, group.Counters.AverageSize));
         var operations = IoOperations.All.ToDictionary(
             IoOperations.NameOf,
             operation => new OperationDocument(
