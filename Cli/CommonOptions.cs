@@ -38,44 +38,33 @@ internal static class CommonOptions
     {
         Description = "memory (default), zero, or a file or block device; one nbd device each",
         Arity = ArgumentArity.ZeroOrMore,
-        CustomParser = result => result.Tokens.Select(token => ParseBacking(result, token.Value)).OfType<BackingSpec>().ToArray(),
+        CustomParser = result => ParseEach(result, BackingSpec.Parse),
     };
 
-    /// <summary>Parses one BACKING, reporting a bad one as a parse error of <paramref name="result"/>.</summary>
-    public static BackingSpec? ParseBacking(System.CommandLine.Parsing.ArgumentResult result, string text)
+    /// <summary>Parses every token with <paramref name="parse"/>, reporting each that fails as a parse error of <paramref name="result"/>.</summary>
+    public static T[] ParseEach<T>(System.CommandLine.Parsing.ArgumentResult result, Func<string, T> parse)
     {
-        try
+        var values = new List<T>();
+        foreach (var token in result.Tokens)
         {
-            return BackingSpec.Parse(text);
+            try
+            {
+                values.Add(parse(token.Value));
+            }
+            catch (FormatException exception)
+            {
+                result.AddError(exception.Message);
+            }
         }
-        catch (FormatException exception)
-        {
-            result.AddError(exception.Message);
-            return null;
-        }
+
+        return [.. values];
     }
 
     public static Option<NbdListenAddress[]> Listen { get; } = new("--listen")
     {
         Description = "Also serve the devices to NBD clients at ADDR: unix:PATH or tcp:HOST:PORT (repeatable)",
         HelpName = "ADDR",
-        CustomParser = result =>
-        {
-            var addresses = new List<NbdListenAddress>();
-            foreach (var token in result.Tokens)
-            {
-                try
-                {
-                    addresses.Add(NbdListenAddress.Parse(token.Value));
-                }
-                catch (FormatException exception)
-                {
-                    result.AddError(exception.Message);
-                }
-            }
-
-            return [.. addresses];
-        },
+        CustomParser = result => ParseEach(result, NbdListenAddress.Parse),
     };
 
     public static Option<string?> MetricsTextfile { get; } = new("--metrics-textfile")

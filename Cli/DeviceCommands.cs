@@ -20,7 +20,7 @@ internal static class DeviceCommands
     private static readonly Argument<BackingSpec> Backing = new("BACKING")
     {
         Description = "memory, zero, or a file or block device",
-        CustomParser = result => CommonOptions.ParseBacking(result, result.Tokens[0].Value),
+        CustomParser = result => CommonOptions.ParseEach(result, BackingSpec.Parse).FirstOrDefault()!,
     };
 
     private static readonly Argument<string> NbdDevice = new("DEVICE") { Description = "The nbd device, as nbdK" };
