@@ -29,7 +29,7 @@ internal static class CheckCommand
     {
         RunDirectory run = CommonOptions.RunDirectoryOf(result);
         LoadedModule.Require(run);
-        string devicesDirectory = Path.Combine(run.ModuleMount, Sysfs.ModuleTree.DevicesPath);
+        string devicesDirectory = run.DevicesDirectory();
         HashSet<string> served = [.. Directory.GetFileSystemEntries(devicesDirectory).Select(Path.GetFileName).OfType<string>()];
         string[] named = result.GetValue(Devices) ?? [];
         IEnumerable<string> selected = named.Length == 0 ? served : named.SelectMany(device => Resolve(device, served)).Distinct();

@@ -71,7 +71,7 @@ internal static class StatCommand
         LoadedModule.Require(run);
         string directory = device is null
             ? Path.Combine(run.ModuleMount, "stat")
-            : Path.Combine(run.ModuleMount, ModuleTree.DevicesPath, device);
+            : run.DevicesDirectory(device);
         if (!Directory.Exists(directory))
         {
             throw new CommandException(device is null ? "the stat tree is not mounted" : $"{device} is not a device dmp serves");

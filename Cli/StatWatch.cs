@@ -16,7 +16,7 @@ internal static class StatWatch
     public static int Run(RunDirectory run, string? device, TimeSpan interval)
     {
         using var stop = new StopSignals();
-        string devices = Path.Combine(run.ModuleMount, ModuleTree.DevicesPath);
+        string devices = run.DevicesDirectory();
         Dictionary<string, StatisticsDocument> previous = Sample(devices, device);
         while (!stop.Wait(interval))
         {

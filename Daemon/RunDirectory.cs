@@ -27,6 +27,10 @@ internal sealed class RunDirectory
 
     public string ResetFile => Combine("module", Sysfs.ModuleTree.ResetPath);
 
+    /// <summary>The stat tree's <c>devices/</c>, or one device's directory in it.</summary>
+    public string DevicesDirectory(string? device = null) =>
+        device is null ? Combine("module", Sysfs.ModuleTree.DevicesPath) : Combine("module", Sysfs.ModuleTree.DevicesPath, device);
+
     /// <summary>Removes what a daemon keeps here besides its pid file (which it removes last).</summary>
     public void RemoveDaemonFiles()
     {
