@@ -12,7 +12,3 @@ volumes() {
     printf 'read:\n reqs: %s\n avg size: %s\nwrite:\n reqs: %s\n avg size: %s\ntotal:\n reqs: %s\n avg size: %s\n' "$@"
 }
 
-# stat_field DEV N: field N (1-based) of /sys/block/DEV/stat.
-stat_field() {
-    awk -v n="$2" '{ print $n }' "/sys/block/$1/stat"
-}

@@ -66,24 +66,30 @@ like() {
   expected like: '$3'"
 }
 
-# wait_for COMMAND...: retries COMMAND for up to 10 s until it succeeds.
-wait_for() {
-    local _
-    for _ in {1..100}; do
+# retry TENTHS COMMAND...: retries COMMAND every 0.1 s, TENTHS times at most, until it succeeds.
+retry() {
+    local tries=$1 try
+    shift
+    for ((try = 0; try < tries; try++)); do
         "$@" && return 0
         sleep 0.1
     done
     return 1
 }
 
+# wait_for COMMAND...: retries COMMAND for up to 10 s until it succeeds.
+wait_for() {
+    retry 100 "$@"
+}
+
 # wait_for_long COMMAND...: retries COMMAND for up to 30 s (for what runs on a timer).
 wait_for_long() {
-    local _
-    for _ in {1..300}; do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
+    retry 300 "$@"
+}
+
+# stat_field DEV N: field N (1-based) of /sys/block/DEV/stat.
+stat_field() {
+    awk -v n="$2" '{ print $n }' "/sys/block/$1/stat"
 }
 
 # done_testing: the plan line and a summary; exits 1 if any test failed.

@@ -9,11 +9,6 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
 
 sock=/tmp/facts.sock
 
-# field DEV N: field N (1-based) of /sys/block/DEV/stat.
-field() {
-    awk -v n="$2" '{ print $n }' "/sys/block/$1/stat"
-}
-
 # The write and flush fields of DEV's stat, labelled.
 wstat() {
     awk '{ printf "writes=%s write_sectors=%s flushes=%s flush_ms=%s", $5, $7, $16, $17 }' \
@@ -84,9 +79,9 @@ for i in "${!steps[@]}"; do
     read -ra step <<<"${steps[i]}"
     ok "(d) ${steps[i]}" "${step[@]}"
     diag "fact (d): after '${steps[i]}': nbd0 $(wstat nbd0); dm-0 $(wstat dm-0)"
-    is "(d) nbd0 has counted ${want_flushes[i]} flushes" "$(field nbd0 16)" "${want_flushes[i]}"
+    is "(d) nbd0 has counted ${want_flushes[i]} flushes" "$(stat_field nbd0 16)" "${want_flushes[i]}"
 done
-is "(d) dm-0 never counts flushes" "$(field dm-0 16)" 0
+is "(d) dm-0 never counts flushes" "$(stat_field dm-0 16)" 0
 
 # (f)
 for table in "0 1024 linear /dev/nbd3 0" "0 1024 linear /dev/nbd9 0" \

@@ -8,11 +8,6 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
 
 sock=/tmp/harness.sock
 
-# stat_field DEV N: field N (1-based) of /sys/block/DEV/stat.
-stat_field() {
-    awk -v n="$2" '{ print $n }' "/sys/block/$1/stat"
-}
-
 stop_nbdkit() {
     kill "$nbdkit_pid" && wait "$nbdkit_pid"
 }

@@ -16,6 +16,7 @@ nothing_loaded() {
 
 # ---- a kernel without nbd: load fails cleanly ----
 # Before anything loads nbd, a modprobe that cannot find it stands in for such a kernel.
+# shellcheck disable=SC2016 # $1 is the generated script's own argument
 printf '#!/bin/sh\necho "modprobe: FATAL: Module $1 not found" >&2\nexit 1\n' >/tmp/no-modprobe
 chmod +x /tmp/no-modprobe
 ok "nbd is not loaded yet" test ! -e /sys/module/nbd
