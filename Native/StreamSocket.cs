@@ -52,6 +52,29 @@ internal static unsafe class StreamSocket
         return 0;
     }
 
+    /// <summary>Receives whatever the peer has sent, up to <paramref name="buffer"/>'s length.</summary>
+    /// <param name="wait">Block until something arrives; otherwise return -EAGAIN at once when nothing has.</param>
+    /// <returns>The number of bytes received; 0 at end of stream; otherwise -errno.</returns>
+    public static int Receive(int fd, Span<byte> buffer, bool wait)
+    {
+        fixed (byte* start = buffer)
+        {
+            while (true)
+            {
+                long received = LibC.recv(fd, start, buffer.Length, wait ? 0 : LibC.MSG_DONTWAIT);
+                if (received >= 0)
+                {
+                    return (int)received;
+                }
+
+                if (Errno.Last != LibC.EINTR)
+                {
+                    return -Errno.Last;
+                }
+            }
+        }
+    }
+
     /// <summary>Sends <paramref name="header"/> then <paramref name="payload"/> as one gathered write.</summary>
     /// <returns>0 or errno.</returns>
     public static int SendAll(int fd, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dmp.Native;
+using Tmds.Linux;
 
 namespace Dmp.Nbd;
 
@@ -25,6 +26,11 @@ internal sealed partial class NbdConnection
                 _slots.Wait();
             }
 
+            if (_inline)
+            {
+                _output.Flush();
+            }
+
             failure ??= SendFailure;
             _completion.TrySetResult(failure);
         }
@@ -35,20 +41,21 @@ internal sealed partial class NbdConnection
     /// <returns>Null when the peer ended the connection properly, otherwise why it was ended.</returns>
     private string? ReceiveRequests()
     {
-        Span<byte> headerBytes = stackalloc byte[NbdProtocol.RequestHeaderLength];
         while (true)
         {
-            int status = StreamSocket.ReceiveExactly(_socket.Value, headerBytes);
+            int status = Receive(NbdProtocol.RequestHeaderLength);
             if (status != 0)
             {
                 return status == StreamSocket.EndOfStream ? null : $"receive failed: {Errno.Describe(status)}";
             }
 
-            if (!NbdRequestHeader.TryRead(headerBytes, out NbdRequestHeader header))
+            if (!NbdRequestHeader.TryRead(_input.Buffered, out NbdRequestHeader header))
             {
                 return "bad request magic";
             }
 
+            long receivedAt = _counting ? Stopwatch.GetTimestamp() : 0;
+            _input.Consume(NbdProtocol.RequestHeaderLength);
             if (header.Command == NbdCommand.Disconnect)
             {
                 return null;
@@ -60,34 +67,135 @@ internal sealed partial class NbdConnection
                 return $"write of {header.Length} bytes exceeds the {NbdProtocol.MaxPayloadLength}-byte limit";
             }
 
-            _slots.Wait();
-            NbdRequest request = _requests.Get();
-            try
+            status = _inline ? ServeInline(header, receivedAt) : Dispatch(header, receivedAt);
+            if (status != 0)
             {
-                request.Prepare(this, header);
-                if (header.Command == NbdCommand.Write)
-                {
-                    status = StreamSocket.ReceiveExactly(_socket.Value, request.Payload);
-                    if (status != 0)
-                    {
-                        Release(request);
-                        return $"receive failed in a write payload: {Errno.Describe(status == StreamSocket.EndOfStream ? Tmds.Linux.LibC.EPIPE : status)}";
-                    }
-                }
-            }
-            catch
-            {
-                Release(request); // e.g. no memory for a large payload: the slot must come back
-                throw;
+                return $"receive failed in a write payload: {Errno.Describe(status == StreamSocket.EndOfStream ? LibC.EPIPE : status)}";
             }
 
-            if (_counting && request.Operation is { } operation)
+            if (_output.Error != 0)
             {
-                request.ReceivedAt = Stopwatch.GetTimestamp();
-                _counters.Enter(operation);
+                return SendFailure;
             }
-
-            ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
         }
+    }
+
+    /// <summary>Receives until <paramref name="count"/> bytes are buffered. When the client has sent
+    /// nothing more for now, the replies gathered so far go out first: it may be waiting for them.</summary>
+    private int Receive(int count)
+    {
+        int status = _input.TryFill(count);
+        if (status != LibC.EAGAIN)
+        {
+            return status;
+        }
+
+        if (_inline)
+        {
+            _output.Flush();
+        }
+
+        return _input.Fill(count);
+    }
+
+    /// <summary>Carries out a request on the receiving thread and adds its reply to the batch.</summary>
+    /// <returns>0, or the errno of receiving a write's payload.</returns>
+    private int ServeInline(in NbdRequestHeader header, long receivedAt)
+    {
+        const int replyLength = NbdProtocol.SimpleReplyLength;
+        bool isWrite = header.Command == NbdCommand.Write;
+        int length = NbdRequest.PayloadLength(header);
+        Span<byte> payload = default;
+        NbdRequest? large = null;
+        if (isWrite ? length > _input.Capacity : replyLength + length > _output.Capacity)
+        {
+            // Larger than a batch: the payload gets a pooled buffer of its own.
+            large = Take(header);
+            payload = large.Payload;
+        }
+
+        int status = !isWrite ? 0 : large is null ? Receive(length) : _input.ReadExactly(payload);
+        if (status != 0)
+        {
+            if (large is not null)
+            {
+                Release(large);
+            }
+
+            return status;
+        }
+
+        // The usual write is used where the receive left it; the usual read lands in the batch, behind its reply header.
+        int dataInBatch = header.Command == NbdCommand.Read && large is null ? length : 0;
+        Span<byte> reply = _output.GetSpan(replyLength + dataInBatch);
+        payload = isWrite && large is null ? _input.Buffered[..length] : dataInBatch > 0 ? reply.Slice(replyLength, dataInBatch) : payload;
+        if (_counting && NbdExport.CountedAs(header.Command) is { } operation)
+        {
+            _counters.Enter(operation);
+        }
+
+        int error = Export.Serve(header, payload);
+        Answer(header, error, receivedAt, reply);
+        bool succeeded = error == NbdError.None;
+        _output.Advance(replyLength + (succeeded ? dataInBatch : 0));
+        if (isWrite && large is null)
+        {
+            _input.Consume(length);
+        }
+
+        if (large is not null)
+        {
+            if (succeeded && header.Command == NbdCommand.Read)
+            {
+                _output.Send(large.Payload);
+            }
+
+            Release(large);
+        }
+
+        return 0;
+    }
+
+    /// <summary>Hands a request to the thread pool, once its payload (if any) has been received.</summary>
+    /// <returns>0, or the errno of receiving a write's payload.</returns>
+    private int Dispatch(in NbdRequestHeader header, long receivedAt)
+    {
+        NbdRequest request = Take(header);
+        request.ReceivedAt = receivedAt;
+        if (header.Command == NbdCommand.Write)
+        {
+            int status = _input.ReadExactly(request.Payload);
+            if (status != 0)
+            {
+                Release(request);
+                return status;
+            }
+        }
+
+        if (_counting && request.Operation is { } operation)
+        {
+            _counters.Enter(operation);
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
+        return 0;
+    }
+
+    /// <summary>A pooled request for <paramref name="header"/>, with room for its payload; waits while <see cref="MaxInFlight"/> are out.</summary>
+    private NbdRequest Take(in NbdRequestHeader header)
+    {
+        _slots.Wait();
+        NbdRequest request = _requests.Get();
+        try
+        {
+            request.Prepare(this, header);
+        }
+        catch
+        {
+            Release(request); // e.g. no memory for a large payload: the slot must come back
+            throw;
+        }
+
+        return request;
     }
 }

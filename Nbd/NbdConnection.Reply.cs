@@ -7,51 +7,49 @@ namespace Dmp.Nbd;
 internal sealed partial class NbdConnection
 {
     private readonly Lock _sendLock = new();
-    private int _sendError;
 
     /// <summary>Why sending failed, if it did; the receiver then only sees the end of stream it causes.</summary>
-    private string? SendFailure => Volatile.Read(ref _sendError) is int error and not 0 ? $"send failed: {Errno.Describe(error)}" : null;
+    private string? SendFailure => _output.Error is int error and not 0 ? $"send failed: {Errno.Describe(error)}" : null;
 
-    /// <summary>Sends the reply to a finished request, counts it, and recycles it.</summary>
+    /// <summary>Sends the reply to a request the thread pool has carried out, and recycles the request.</summary>
     internal void Complete(NbdRequest request, int error)
     {
         NbdRequestHeader header = request.Header;
-        Span<byte> reply = stackalloc byte[NbdProtocol.SimpleReplyLength];
-        NbdSimpleReply.Write(reply, error, header.Cookie);
         ReadOnlySpan<byte> data = header.Command == NbdCommand.Read && error == NbdError.None ? request.Payload : default;
-        IoOperation? operation = _counting ? request.Operation : null;
-        bool failed = error != NbdError.None;
-        long nanoseconds = operation is null ? 0 : ElapsedNanoseconds(request.ReceivedAt);
         lock (_sendLock)
         {
-            // Counting under the send lock makes this connection's shard single-writer. The count comes
-            // before the reply, so a client that has its answer also finds it counted.
-            if (_sendError == 0)
+            // Under the send lock, this connection's counters have one writer at a time.
+            if (_output.Error == 0)
             {
-                if (operation is { } counted)
+                Answer(header, error, request.ReceivedAt, _output.GetSpan(NbdProtocol.SimpleReplyLength));
+                _output.Advance(NbdProtocol.SimpleReplyLength);
+                if (_output.Send(data) != 0)
                 {
-                    _counters.Record(counted, header.Length, failed, nanoseconds);
-                }
-
-                int status = StreamSocket.SendAll(_socket.Value, reply, data);
-                if (status != 0)
-                {
-                    if (operation is { } unanswered)
-                    {
-                        _counters.Retract(unanswered, header.Length, failed, nanoseconds);
-                    }
-
-                    Volatile.Write(ref _sendError, status);
-                    Abort();
+                    Abort(); // wakes the receiver, which then ends the connection
                 }
             }
-            else if (operation is { } unanswered)
+            else if (_counting && request.Operation is { } unanswered)
             {
                 _counters.Leave(unanswered);
             }
         }
 
         Release(request);
+    }
+
+    /// <summary>
+    /// Counts a finished request and writes its reply header. The count comes before the reply is sent,
+    /// so a client that has its answer also finds it counted; a reply then lost with the connection stays
+    /// counted, as the kernel counts the request it fails for want of one.
+    /// </summary>
+    private void Answer(in NbdRequestHeader header, int error, long receivedAt, Span<byte> reply)
+    {
+        if (_counting && NbdExport.CountedAs(header.Command) is { } operation)
+        {
+            _counters.Record(operation, header.Length, error != NbdError.None, ElapsedNanoseconds(receivedAt));
+        }
+
+        NbdSimpleReply.Write(reply, error, header.Cookie);
     }
 
     private static long ElapsedNanoseconds(long since) =>

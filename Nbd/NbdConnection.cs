@@ -5,17 +5,29 @@ using Microsoft.Extensions.ObjectPool;
 namespace Dmp.Nbd;
 
 /// <summary>
-/// The transmission phase on one connected stream socket: a dedicated thread reads requests and
-/// queues each to the thread pool; whichever thread finishes a request sends its reply, under a lock
-/// that only this connection's replies share. Replies may go out in any order, as the protocol allows.
-/// Each connection pools its own requests, as many as it may have in flight.
+/// The transmission phase on one connected stream socket, served by a thread of its own that reads
+/// requests in batches (<see cref="SocketReader"/>) and answers them in batches (<see cref="SocketWriter"/>).
+/// A store that only touches memory is served inline on that thread: no hand-off, and one send for all
+/// the replies to what one receive brought. A store that may block (a file, a disk) gets each request
+/// queued to the thread pool, so that many wait on the device at once; whichever thread finishes a
+/// request sends its reply, under a lock that only this connection's replies share. Replies may go out
+/// in any order, as the protocol allows. Each connection pools its own requests.
 /// </summary>
 internal sealed partial class NbdConnection : IDisposable
 {
     /// <summary>Requests one connection may have in flight; the receiver waits when this many are.</summary>
     public const int MaxInFlight = 128;
 
+    /// <summary>Room for a depth-32 batch of 4 KiB requests or replies, in one receive or one send.</summary>
+    private const int BatchCapacity = 256 * 1024;
+
+    /// <summary>How long the receiver polls an idle socket before it sleeps: about one round trip of a lone 4 KiB request.</summary>
+    private static readonly TimeSpan PollBeforeSleep = TimeSpan.FromMicroseconds(50);
+
     private readonly FileDescriptor _socket;
+    private readonly SocketReader _input;
+    private readonly SocketWriter _output;
+    private readonly bool _inline;
     private readonly ObjectPool<NbdRequest> _requests = NbdRequestPoolPolicy.CreatePool();
     private readonly CounterShard _counters;
 
@@ -31,6 +43,9 @@ internal sealed partial class NbdConnection : IDisposable
         Name = name;
         _socket = socket;
         Export = export;
+        _input = new SocketReader(socket.Value, BatchCapacity, PollBeforeSleep);
+        _output = new SocketWriter(socket.Value, BatchCapacity);
+        _inline = !export.Store.MayBlock;
         _counters = export.Statistics.OpenShard();
         _counting = export.Statistics.Enabled;
     }
@@ -74,6 +89,8 @@ internal sealed partial class NbdConnection : IDisposable
         Export.Statistics.CloseShard(_counters);
         _socket.Dispose();
         _slots.Dispose();
+        _input.Dispose();
+        _output.Dispose();
         (_requests as IDisposable)?.Dispose();
     }
 }

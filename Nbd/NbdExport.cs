@@ -56,6 +56,20 @@ internal sealed class NbdExport
         ? NbdCommandFlags.ForceUnitAccess | NbdCommandFlags.NoHole | NbdCommandFlags.FastZero
         : NbdCommandFlags.ForceUnitAccess;
 
+    /// <summary>Carries out one request; <see cref="Execute"/>, with a store that throws answered by EIO.</summary>
+    public int Serve(in NbdRequestHeader request, Span<byte> payload)
+    {
+        try
+        {
+            return Execute(request, payload);
+        }
+        catch (Exception)
+        {
+            // Stores report errno rather than throw; should one throw all the same, the client gets EIO, not a dead daemon.
+            return NbdError.InputOutput;
+        }
+    }
+
     /// <summary>Carries out one request against the store.</summary>
     /// <param name="payload">The data of a WRITE, or room for the data of a READ.</param>
     /// <returns>The NBD error to reply with (0 on success).</returns>

@@ -23,11 +23,12 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
     public long ReceivedAt { get; set; }
 
     /// <summary>The request's data: what a WRITE carries, or what a READ returns.</summary>
-    public Span<byte> Payload => _buffer.Slice(PayloadLength);
+    public Span<byte> Payload => _buffer.Slice(PayloadLength(Header));
 
-    private int PayloadLength =>
-        Header.Command is NbdCommand.Read or NbdCommand.Write && Header.Length <= NbdProtocol.MaxPayloadLength
-            ? (int)Header.Length
+    /// <summary>The bytes of data a request carries or asks for: none when it is neither a READ nor a WRITE, or too large to serve.</summary>
+    public static int PayloadLength(in NbdRequestHeader header) =>
+        header.Command is NbdCommand.Read or NbdCommand.Write && header.Length <= NbdProtocol.MaxPayloadLength
+            ? (int)header.Length
             : 0;
 
     public void Prepare(NbdConnection connection, in NbdRequestHeader header)
@@ -35,7 +36,7 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
         _connection = connection;
         Header = header;
         Operation = NbdExport.CountedAs(header.Command);
-        _buffer.EnsureCapacity(PayloadLength);
+        _buffer.EnsureCapacity(PayloadLength(header));
     }
 
     /// <summary>Forgets the connection so a pooled request keeps nothing alive, and gives back a buffer grown past <paramref name="retainedCapacity"/>.</summary>
@@ -48,18 +49,7 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
     public void Execute()
     {
         NbdConnection connection = _connection!;
-        int error;
-        try
-        {
-            error = connection.Export.Execute(Header, Payload);
-        }
-        catch (Exception)
-        {
-            // Stores report errno rather than throw; should one throw all the same, the client gets EIO, not a dead daemon.
-            error = NbdError.InputOutput;
-        }
-
-        connection.Complete(this, error);
+        connection.Complete(this, connection.Export.Serve(Header, Payload));
     }
 
     public void Dispose() => _buffer.Dispose();

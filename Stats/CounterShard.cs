@@ -4,9 +4,9 @@ namespace Dmp.Stats;
 
 /// <summary>
 /// The counters of one connection. Only that connection's reply path writes them, one request at a
-/// time (it already holds the connection's send lock), so counting takes no shared lock. Readers use
+/// time (its receiving thread, or a worker holding the connection's send lock), so counting takes no shared lock. Readers use
 /// the sequence number as a seqlock and never see a request half-counted. The in-flight gauges are
-/// the exception: requests enter on the receiving thread and leave on the replying one, so they are
+/// the exception: requests may enter on the receiving thread and leave on a replying one, so they are
 /// interlocked, and read on their own.
 /// </summary>
 internal sealed class CounterShard
@@ -21,15 +21,15 @@ internal sealed class CounterShard
     /// <summary>Counts one answered request and lets it leave the in-flight gauge. Callers must not call this concurrently.</summary>
     public void Record(IoOperation operation, long bytes, bool failed, long nanoseconds)
     {
-        Update(operation, bytes, failed, nanoseconds, 1);
+        // Odd while writing; the interlocked increment is a full fence, so the updates stay after it.
+        int sequence = Interlocked.Increment(ref _sequence);
+        _counters.Add(operation, bytes, failed, nanoseconds);
+        Volatile.Write(ref _sequence, sequence + 1);
         Interlocked.Decrement(ref _inFlight[(int)operation]);
     }
 
     /// <summary>A request leaves without being counted: its reply could not be sent.</summary>
     public void Leave(IoOperation operation) => Interlocked.Decrement(ref _inFlight[(int)operation]);
-
-    /// <summary>Takes back a request counted before its reply, when the reply could not be sent after all.</summary>
-    public void Retract(IoOperation operation, long bytes, bool failed, long nanoseconds) => Update(operation, bytes, failed, nanoseconds, -1);
 
     /// <summary>A consistent copy of the counters, safe to call from any thread.</summary>
     public IoCounters Read()
@@ -55,14 +55,6 @@ internal sealed class CounterShard
 
             spinner.SpinOnce();
         }
-    }
-
-    private void Update(IoOperation operation, long bytes, bool failed, long nanoseconds, int sign)
-    {
-        // Odd while writing; the interlocked increment is a full fence, so the updates stay after it.
-        int sequence = Interlocked.Increment(ref _sequence);
-        _counters.Add(operation, bytes, failed, nanoseconds, sign);
-        Volatile.Write(ref _sequence, sequence + 1);
     }
 
     [InlineArray(IoCounters.OperationCount)]

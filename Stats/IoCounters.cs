@@ -41,17 +41,17 @@ internal struct IoCounters
     /// <summary>Request sizes, in bytes.</summary>
     public readonly Histogram Sizes(IoOperation operation) => _sizes[(int)operation];
 
-    /// <summary>Adds (<paramref name="sign"/> 1) or takes back (-1) one request; the caller guarantees it is the only writer.</summary>
-    public void Add(IoOperation operation, long bytes, bool failed, long nanoseconds, int sign = 1)
+    /// <summary>Adds one request; the caller guarantees it is the only writer.</summary>
+    public void Add(IoOperation operation, long bytes, bool failed, long nanoseconds)
     {
         int index = (int)operation;
         ref OperationCounters counters = ref _counters[index];
-        counters.Requests += sign;
-        counters.Bytes += sign * bytes;
-        counters.Errors += failed ? sign : 0;
-        _nanoseconds[index] += sign * nanoseconds;
-        _latency[index][Histogram.BucketOf(nanoseconds / 1000)] += sign;
-        _sizes[index][Histogram.BucketOf(bytes)] += sign;
+        counters.Requests++;
+        counters.Bytes += bytes;
+        counters.Errors += failed ? 1 : 0;
+        _nanoseconds[index] += nanoseconds;
+        _latency[index][Histogram.BucketOf(nanoseconds / 1000)]++;
+        _sizes[index][Histogram.BucketOf(bytes)]++;
     }
 
     public void SetInFlight(IoOperation operation, long count) => _inFlight[(int)operation] = count;

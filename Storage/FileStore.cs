@@ -35,6 +35,8 @@ internal sealed unsafe class FileStore : IBackingStore
 
     public long Size { get; }
 
+    public bool MayBlock => true;
+
     public string Description { get; }
 
     /// <summary>

@@ -11,6 +11,13 @@ internal interface IBackingStore : IDisposable
     /// <summary>What backs the device, as the user named it: "memory", "zero" or a path.</summary>
     string Description { get; }
 
+    /// <summary>
+    /// True when a request may wait on a device (a file, a disk): the connection then runs requests on
+    /// worker threads, many at a time. False when requests only touch memory and finish in microseconds:
+    /// the connection then runs them itself, with no hand-off between threads.
+    /// </summary>
+    bool MayBlock { get; }
+
     int Read(Span<byte> destination, long offset);
 
     /// <param name="forceUnitAccess">The data must be durable before the call returns (NBD_CMD_FLAG_FUA).</param>

@@ -17,6 +17,8 @@ internal sealed class MemoryStore : IBackingStore
 
     public long Size => _memory.Size;
 
+    public bool MayBlock => false;
+
     public string Description => "memory";
 
     public int Read(Span<byte> destination, long offset)

@@ -7,6 +7,8 @@ internal sealed class ZeroStore : IBackingStore
 
     public long Size { get; }
 
+    public bool MayBlock => false;
+
     public string Description => "zero";
 
     public int Read(Span<byte> destination, long offset)

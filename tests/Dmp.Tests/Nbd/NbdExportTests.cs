@@ -146,6 +146,8 @@ public sealed class NbdExportTests : IDisposable
 
         public string Description => "failing";
 
+        public bool MayBlock => false;
+
         public int Read(Span<byte> destination, long offset) => 5;
 
         public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess) => 5;
