@@ -114,7 +114,7 @@ internal sealed partial class DaemonHost : IDisposable
 
             if (_options.MetricsTextfile is { } textfile)
             {
-                _textfile = new MetricsTextfile(textfile, () => MetricsExposition.Format(_statistics.DeviceSnapshots()));
+                _textfile = new MetricsTextfile(textfile, () => MetricsExposition.Format(_statistics));
             }
 
             lock (_lifecycle)

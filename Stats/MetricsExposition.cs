@@ -10,10 +10,22 @@ namespace Dmp.Stats;
 /// </summary>
 internal static class MetricsExposition
 {
-    public static string Format(IEnumerable<(string Device, IoCounters Counters)> devices)
+    /// <summary>Every device's metrics, and the daemon's own: what it has allocated so far, which stays
+    /// flat while it serves requests (read first, so the rendering below does not count).</summary>
+    public static string Format(ModuleStatistics statistics)
+    {
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var text = new StringBuilder();
+        Header(text, "dmp_allocated_bytes_total", "counter", "Bytes the daemon has allocated on its managed heap since it started.");
+        text.Append("dmp_allocated_bytes_total ").Append(Number(allocated)).Append('\n');
+        return Append(text, statistics.DeviceSnapshots()).ToString();
+    }
+
+    public static string Format(IEnumerable<(string Device, IoCounters Counters)> devices) => Append(new StringBuilder(), devices).ToString();
+
+    private static StringBuilder Append(StringBuilder text, IEnumerable<(string Device, IoCounters Counters)> devices)
     {
         (string Device, IoCounters Counters)[] all = devices.ToArray();
-        var text = new StringBuilder();
         Family(text, all, "dmp_requests_total", "counter", "Requests dmp answered.", (counters, operation) => counters[operation].Requests);
         Family(text, all, "dmp_bytes_total", "counter", "Bytes the answered requests covered.", (counters, operation) => counters[operation].Bytes);
         Family(text, all, "dmp_errors_total", "counter", "Requests answered with an error.", (counters, operation) => counters[operation].Errors);
@@ -22,7 +34,7 @@ internal static class MetricsExposition
             (counters, operation) => counters.Latency(operation), bound => bound * 1e-6, (counters, operation) => counters.Nanoseconds(operation) * 1e-9);
         HistogramFamily(text, all, "dmp_request_size_bytes", "Sizes of the answered requests.",
             (counters, operation) => counters.Sizes(operation), bound => bound, (counters, operation) => counters[operation].Bytes);
-        return text.ToString();
+        return text;
     }
 
     private static void Family(

@@ -42,7 +42,7 @@ internal sealed class ModuleTree
 
         AddStatistics(
             Tree.Directory("stat"), statistics.Snapshot,
-            () => MetricsExposition.Format(statistics.DeviceSnapshots()), device: null, reset);
+            () => MetricsExposition.Format(statistics), device: null, reset);
         _devices = Tree.Directory(DevicesPath);
     }
 

@@ -3,33 +3,32 @@ using Dmp.Stats;
 
 namespace Dmp.Tests.Nbd;
 
-public sealed class NbdConnectionTests : IDisposable
+/// <summary>
+/// The transmission phase on both of its paths: a memory store served inline on the receiving thread,
+/// and a file store served on the thread pool (<see cref="ServedConnection"/>). Every test runs on each.
+/// </summary>
+public sealed class NbdConnectionTests
 {
     private const long Size = 64 << 20;
 
-    private readonly ServedConnection _served = new(Size);
+    public static TheoryData<string> Backings => ["memory", "file"];
 
-    private DeviceStatistics Statistics => _served.Statistics;
-
-    private NbdConnection Connection => _served.Connection;
-
-    private NbdTestClient Client => _served.Client;
-
-    public void Dispose() => _served.Dispose();
-
-    [Fact]
-    public void Many_requests_in_flight_are_all_answered_with_their_own_cookie_and_data()
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public void Many_requests_in_flight_are_all_answered_with_their_own_cookie_and_data(string backing)
     {
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
         const int count = NbdConnection.MaxInFlight;
         for (int i = 0; i < count; i++)
         {
-            Client.Send(NbdCommand.Write, Cookie(i), (ulong)i * 4096, 4096, Pattern(i));
+            client.Send(NbdCommand.Write, Cookie(i), (ulong)i * 4096, 4096, Pattern(i));
         }
 
         var written = new HashSet<ulong>();
         for (int i = 0; i < count; i++)
         {
-            (uint error, ulong cookie) = Client.ReceiveReply();
+            (uint error, ulong cookie) = client.ReceiveReply();
             Assert.Equal(0u, error);
             Assert.True(written.Add(cookie), "one reply per request");
         }
@@ -38,43 +37,46 @@ public sealed class NbdConnectionTests : IDisposable
 
         for (int i = 0; i < count; i++)
         {
-            Client.Send(NbdCommand.Read, Cookie(i), (ulong)i * 4096, 4096);
+            client.Send(NbdCommand.Read, Cookie(i), (ulong)i * 4096, 4096);
         }
 
         byte[] data = new byte[4096];
         for (int i = 0; i < count; i++)
         {
-            (uint error, ulong cookie) = Client.ReceiveReply();
+            (uint error, ulong cookie) = client.ReceiveReply();
             Assert.Equal(0u, error);
-            Client.ReceiveExactly(data);
+            client.ReceiveExactly(data);
             Assert.Equal(Pattern(IndexOf(cookie)), data);
         }
     }
 
-    [Fact]
-    public void Every_answered_request_is_counted_errors_included()
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public void Every_answered_request_is_counted_errors_included(string backing)
     {
-        Client.Send(NbdCommand.Write, 1, 0, 1024, new byte[1024]);
-        Client.Send(NbdCommand.Read, 2, 0, 4096);
-        Client.Send(NbdCommand.Read, 3, Size, 512); // out of range: answered with EINVAL, still counted
-        Client.Send(NbdCommand.Flush, 4, 0, 0);
-        Client.Send(NbdCommand.Trim, 5, 0, 8192);
-        Client.Send(NbdCommand.WriteZeroes, 6, 0, 2048);
-        Client.Send(NbdCommand.BlockStatus, 7, 0, 512); // not served: answered, not counted
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        client.Send(NbdCommand.Write, 1, 0, 1024, new byte[1024]);
+        client.Send(NbdCommand.Read, 2, 0, 4096);
+        client.Send(NbdCommand.Read, 3, Size, 512); // out of range: answered with EINVAL, still counted
+        client.Send(NbdCommand.Flush, 4, 0, 0);
+        client.Send(NbdCommand.Trim, 5, 0, 8192);
+        client.Send(NbdCommand.WriteZeroes, 6, 0, 2048);
+        client.Send(NbdCommand.BlockStatus, 7, 0, 512); // not served: answered, not counted
         var errors = new Dictionary<ulong, uint>();
         for (int i = 0; i < 7; i++)
         {
-            (uint error, ulong cookie) = Client.ReceiveReply();
+            (uint error, ulong cookie) = client.ReceiveReply();
             errors[cookie] = error;
             if (cookie == 2)
             {
-                Client.ReceiveExactly(new byte[4096]);
+                client.ReceiveExactly(new byte[4096]);
             }
         }
 
         Assert.Equal((uint)NbdError.InvalidArgument, errors[3]);
         Assert.Equal((uint)NbdError.InvalidArgument, errors[7]);
-        IoCounters counters = Statistics.Snapshot();
+        IoCounters counters = served.Statistics.Snapshot();
         Assert.Equal(new OperationCounters(2, 4096 + 512, 1), counters[IoOperation.Read]);
         Assert.Equal(new OperationCounters(1, 1024, 0), counters[IoOperation.Write]);
         Assert.Equal(new OperationCounters(1, 2048, 0), counters[IoOperation.WriteZeroes]);
@@ -82,60 +84,126 @@ public sealed class NbdConnectionTests : IDisposable
         Assert.Equal(new OperationCounters(1, 0, 0), counters[IoOperation.Flush]);
     }
 
-    [Fact]
-    public async Task A_disconnect_ends_the_connection_cleanly_after_the_replies_owed()
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public async Task A_disconnect_ends_the_connection_cleanly_after_the_replies_owed(string backing)
     {
-        Client.Send(NbdCommand.Write, 1, 0, 4096, new byte[4096]);
-        Client.Send(NbdCommand.Disconnect, 2, 0, 0);
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        client.Send(NbdCommand.Write, 1, 0, 4096, new byte[4096]);
+        client.Send(NbdCommand.Disconnect, 2, 0, 0);
 
-        Assert.Equal((0u, 1UL), Client.ReceiveReply());
-        string? reason = await Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((0u, 1UL), client.ReceiveReply());
+        string? reason = await served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Null(reason);
     }
 
-    [Fact]
-    public async Task A_bad_magic_ends_the_connection_with_a_reason()
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public async Task A_bad_magic_ends_the_connection_with_a_reason(string backing)
     {
-        Client.Send(NbdCommand.Read, 1, 0, 512);
-        Client.ReceiveReply();
-        Client.ReceiveExactly(new byte[512]);
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        client.Send(NbdCommand.Read, 1, 0, 512);
+        client.ReceiveReply();
+        client.ReceiveExactly(new byte[512]);
 
-        Client.Send(NbdCommand.Read, 2, 0, 512);
-        Client.SendRaw(new byte[NbdProtocol.RequestHeaderLength]); // zeroes: no magic
+        client.Send(NbdCommand.Read, 2, 0, 512);
+        client.SendRaw(new byte[NbdProtocol.RequestHeaderLength]); // zeroes: no magic
 
-        Client.ReceiveReply(); // the good request before it is still answered
-        Client.ReceiveExactly(new byte[512]);
-        string? reason = await Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        client.ReceiveReply(); // the good request before it is still answered
+        client.ReceiveExactly(new byte[512]);
+        string? reason = await served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("bad request magic", reason);
     }
 
-    [Fact]
-    public async Task A_write_larger_than_the_limit_drops_the_connection()
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public async Task A_write_larger_than_the_limit_drops_the_connection(string backing)
     {
-        Client.Send(NbdCommand.Write, 1, 0, NbdProtocol.MaxPayloadLength + 512);
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        client.Send(NbdCommand.Write, 1, 0, NbdProtocol.MaxPayloadLength + 512);
 
-        string? reason = await Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        string? reason = await served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Contains("exceeds", reason);
-        Assert.Equal(0, Statistics.Snapshot()[IoOperation.Write].Requests);
+        Assert.Equal(0, served.Statistics.Snapshot()[IoOperation.Write].Requests);
     }
 
-    [Fact]
-    public async Task A_client_that_vanishes_in_the_middle_of_a_payload_ends_the_connection_without_harm()
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public async Task A_client_that_vanishes_in_the_middle_of_a_payload_ends_the_connection_without_harm(string backing)
     {
-        Client.Send(NbdCommand.Write, 1, 0, 4096, new byte[100]);
-        Client.Close();
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        client.Send(NbdCommand.Write, 1, 0, 4096, new byte[100]);
+        client.Close();
 
-        string? reason = await Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        string? reason = await served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Contains("write payload", reason);
     }
 
-    [Fact]
-    public async Task A_client_that_closes_between_requests_ends_the_connection_cleanly()
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public async Task A_client_that_closes_between_requests_ends_the_connection_cleanly(string backing)
     {
-        Client.Close();
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        client.Close();
 
-        string? reason = await Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        string? reason = await served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Null(reason);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public void Requests_larger_than_a_batch_are_served_whole_between_small_ones(string backing)
+    {
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        byte[] large = Enumerable.Range(0, 4 << 20).Select(b => (byte)(b * 7 + 1)).ToArray();
+        client.Send(NbdCommand.Write, 1, 4096, (uint)large.Length, large);
+        client.Send(NbdCommand.Read, 2, 0, 4096);
+        client.Send(NbdCommand.Read, 3, 4096, (uint)large.Length);
+        client.Send(NbdCommand.Read, 4, 4096, 512);
+
+        var data = new Dictionary<ulong, byte[]>();
+        for (int i = 0; i < 4; i++)
+        {
+            (uint error, ulong cookie) = client.ReceiveReply();
+            Assert.Equal(0u, error);
+            data[cookie] = new byte[cookie switch { 2 => 4096, 3 => large.Length, 4 => 512, _ => 0 }];
+            client.ReceiveExactly(data[cookie]);
+        }
+
+        Assert.Equal(new byte[4096], data[2]);
+        Assert.Equal(large, data[3]);
+        Assert.Equal(large[..512], data[4]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public void A_request_that_arrives_in_pieces_is_served_once_it_is_whole(string backing)
+    {
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        byte[] request = new byte[NbdProtocol.RequestHeaderLength];
+        new NbdRequestHeader(NbdCommandFlags.None, NbdCommand.Write, 9, 8192, 4096).Write(request);
+        byte[] payload = Pattern(9);
+
+        client.SendRaw(request.AsSpan(0, 10));
+        Thread.Sleep(20);
+        client.SendRaw(request.AsSpan(10));
+        client.SendRaw(payload.AsSpan(0, 1000));
+        Thread.Sleep(20);
+        client.SendRaw(payload.AsSpan(1000));
+        Assert.Equal((0u, 9UL), client.ReceiveReply());
+
+        client.Send(NbdCommand.Read, 10, 8192, 4096);
+        Assert.Equal((0u, 10UL), client.ReceiveReply());
+        byte[] readBack = new byte[4096];
+        client.ReceiveExactly(readBack);
+        Assert.Equal(payload, readBack);
     }
 
     private static ulong Cookie(int i) => 0xC0FFEE0000000000UL | (uint)i;

@@ -3,17 +3,16 @@ using Dmp.Nbd;
 namespace Dmp.Tests.Nbd;
 
 [Collection(Measurement.Name)]
-public sealed class NbdRequestAllocationTests : IDisposable
+public sealed class NbdRequestAllocationTests
 {
-    private readonly ServedConnection _served = new(64 << 20);
-
-    private NbdTestClient Client => _served.Client;
-
-    public void Dispose() => _served.Dispose();
-
-    [Fact]
-    public void A_request_allocates_nothing_in_steady_state()
+    /// <summary>Both request paths: served inline (memory) and on the thread pool (file).</summary>
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("file")]
+    public void A_request_allocates_nothing_in_steady_state(string backing)
     {
+        using var served = new ServedConnection(64 << 20, backing);
+        NbdTestClient client = served.Client;
         const int depth = 32;
         const int rounds = 1000;
         byte[] data = new byte[4096];
@@ -23,15 +22,15 @@ public sealed class NbdRequestAllocationTests : IDisposable
             {
                 for (int i = 0; i < depth; i++)
                 {
-                    Client.Send(i % 2 == 0 ? NbdCommand.Read : NbdCommand.Write, (ulong)i, (ulong)i * 4096, 4096, i % 2 == 0 ? default : data);
+                    client.Send(i % 2 == 0 ? NbdCommand.Read : NbdCommand.Write, (ulong)i, (ulong)i * 4096, 4096, i % 2 == 0 ? default : data);
                 }
 
                 for (int i = 0; i < depth; i++)
                 {
-                    (_, ulong cookie) = Client.ReceiveReply();
+                    (_, ulong cookie) = client.ReceiveReply();
                     if (cookie % 2 == 0)
                     {
-                        Client.ReceiveExactly(data);
+                        client.ReceiveExactly(data);
                     }
                 }
             }

@@ -5,14 +5,26 @@ using Dmp.Storage;
 
 namespace Dmp.Tests.Nbd;
 
-/// <summary>A memory-backed export served on one end of a socketpair, with a test client on the other.</summary>
+/// <summary>An export served on one end of a socketpair, with a test client on the other.</summary>
 internal sealed class ServedConnection : IDisposable
 {
-    private readonly MemoryStore _store;
+    private readonly IBackingStore _store;
+    private readonly string? _file;
 
-    public ServedConnection(long size)
+    /// <param name="backing">"memory", which the connection serves inline on its receiving thread, or "file"
+    /// (a file under /tmp), which may block and is served on the thread pool.</param>
+    public ServedConnection(long size, string backing = "memory")
     {
-        _store = new MemoryStore(size);
+        if (backing == "file")
+        {
+            _file = Path.Combine(Path.GetTempPath(), $"dmp-connection-{Guid.NewGuid():N}");
+            using (FileStream stream = File.Create(_file))
+            {
+                stream.SetLength(size);
+            }
+        }
+
+        _store = BackingSpec.Parse(_file ?? backing).Open(size);
         (FileDescriptor server, FileDescriptor client) = StreamSocket.CreatePair();
         Connection = new NbdConnection("test", server, new NbdExport(_store, Statistics));
         Connection.Start();
@@ -30,5 +42,9 @@ internal sealed class ServedConnection : IDisposable
         Client.Dispose();
         Connection.Dispose();
         _store.Dispose();
+        if (_file is not null)
+        {
+            File.Delete(_file);
+        }
     }
 }

@@ -116,6 +116,8 @@ public sealed class StatTreeTests : IDisposable
         Assert.Contains(samples, sample => sample.StartsWith("histogram dmp_request_duration_seconds_bucket export0 read 1e-06 ", StringComparison.Ordinal));
         Assert.Contains("histogram dmp_request_duration_seconds_count export0 read - 5.0", samples);
         Assert.Contains("counter dmp_requests_total export1 read - 0.0", samples);
+        string allocated = Assert.Single(samples, sample => sample.StartsWith("counter dmp_allocated_bytes_total None None - ", StringComparison.Ordinal));
+        Assert.True(double.Parse(allocated.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture) > 0, allocated);
     }
 
     [Fact]
