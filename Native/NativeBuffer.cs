@@ -37,10 +37,10 @@ internal sealed unsafe class NativeBuffer : IDisposable
         }
     }
 
-    /// <summary>Replaces a buffer larger than <paramref name="limit"/> with one of <paramref name="capacity"/>.</summary>
-    public void ShrinkTo(int limit, int capacity)
+    /// <summary>Replaces a buffer larger than <paramref name="capacity"/> with one of that size.</summary>
+    public void ShrinkTo(int capacity)
     {
-        if (Capacity > limit)
+        if (Capacity > RoundUp(capacity))
         {
             Free();
             Capacity = RoundUp(capacity);

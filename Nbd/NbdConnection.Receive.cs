@@ -181,10 +181,12 @@ internal sealed partial class NbdConnection
         return 0;
     }
 
-    /// <summary>A pooled request for <paramref name="header"/>, with room for its payload; waits while <see cref="MaxInFlight"/> are out.</summary>
+    /// <summary>A pooled request for <paramref name="header"/>, with room for its payload; waits while <see cref="MaxInFlight"/>
+    /// are out, or while a large payload would not fit the <see cref="LargePayloadBudget"/>.</summary>
     private NbdRequest Take(in NbdRequestHeader header)
     {
         _slots.Wait();
+        _largePayloads.Acquire(NbdRequest.PayloadLength(header));
         NbdRequest request = _requests.Get();
         try
         {

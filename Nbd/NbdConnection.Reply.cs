@@ -57,6 +57,7 @@ internal sealed partial class NbdConnection
 
     private void Release(NbdRequest request)
     {
+        _largePayloads.Release(NbdRequest.PayloadLength(request.Header));
         _requests.Return(request);
         _slots.Release();
     }

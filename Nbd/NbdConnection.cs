@@ -18,6 +18,9 @@ internal sealed partial class NbdConnection : IDisposable
     /// <summary>Requests one connection may have in flight; the receiver waits when this many are.</summary>
     public const int MaxInFlight = 128;
 
+    /// <summary>Bytes the large requests in flight on one connection may hold (<see cref="NbdPayloadBudget"/>).</summary>
+    public const int LargePayloadBudget = 16 << 20;
+
     /// <summary>Room for a depth-32 batch of 4 KiB requests or replies, in one receive or one send.</summary>
     private const int BatchCapacity = 256 * 1024;
 
@@ -34,6 +37,7 @@ internal sealed partial class NbdConnection : IDisposable
     /// <summary>False when statistics are switched off, to measure what counting costs.</summary>
     private readonly bool _counting;
     private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
+    private readonly NbdPayloadBudget _largePayloads = new(LargePayloadBudget);
     private readonly TaskCompletionSource<string?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _receiver;
 

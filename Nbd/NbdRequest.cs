@@ -9,7 +9,8 @@ namespace Dmp.Nbd;
 /// </summary>
 internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
 {
-    private const int InitialCapacity = 128 * 1024;
+    /// <summary>The buffer each request keeps: room for the payloads of all but rare large requests.</summary>
+    public const int InitialCapacity = 128 * 1024;
 
     private readonly NativeBuffer _buffer = new(InitialCapacity);
     private NbdConnection? _connection;
@@ -39,11 +40,11 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
         _buffer.EnsureCapacity(PayloadLength(header));
     }
 
-    /// <summary>Forgets the connection so a pooled request keeps nothing alive, and gives back a buffer grown past <paramref name="retainedCapacity"/>.</summary>
-    public void Clear(int retainedCapacity)
+    /// <summary>Forgets the connection so a pooled request keeps nothing alive, and gives back a buffer grown past <see cref="InitialCapacity"/>.</summary>
+    public void Clear()
     {
         _connection = null;
-        _buffer.ShrinkTo(retainedCapacity, InitialCapacity);
+        _buffer.ShrinkTo(InitialCapacity);
     }
 
     public void Execute()

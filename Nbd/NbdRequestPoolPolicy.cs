@@ -5,9 +5,6 @@ namespace Dmp.Nbd;
 /// <summary>Creates requests for the pool and scrubs them on return.</summary>
 internal sealed class NbdRequestPoolPolicy : IPooledObjectPolicy<NbdRequest>
 {
-    /// <summary>A buffer grown larger than this (for a rare huge request) is given back rather than kept in the pool.</summary>
-    public const int RetainedBufferCapacity = 4 << 20;
-
     /// <summary>A pool for one connection: as many requests as it may have in flight, so none is ever made twice.</summary>
     public static ObjectPool<NbdRequest> CreatePool() =>
         new DefaultObjectPoolProvider { MaximumRetained = NbdConnection.MaxInFlight }.Create(new NbdRequestPoolPolicy());
@@ -16,7 +13,7 @@ internal sealed class NbdRequestPoolPolicy : IPooledObjectPolicy<NbdRequest>
 
     public bool Return(NbdRequest obj)
     {
-        obj.Clear(RetainedBufferCapacity);
+        obj.Clear(); // a buffer grown for a large request goes back: the pool keeps only small ones
         return true;
     }
 }

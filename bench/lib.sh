@@ -1,0 +1,63 @@
+# shellcheck shell=bash
+# Helpers shared by the benchmark's parts, on the host and in the guest.
+#
+# Every measurement is printed as one line, "RESULT PART JOB CONTENDER ROUND VALUE UNIT", which
+# bench/report.py collects: medians, ratios, targets, the chart.
+
+# Knobs: ROUNDS interleaved rounds, RUNTIME seconds per run after RAMP seconds of warm-up, and
+# SMOKE=1 for a few seconds in all (make test), which runs each part on its first jobs only.
+ROUNDS=${ROUNDS:-3}
+RUNTIME=${RUNTIME:-8}
+RAMP=${RAMP:-2}
+SMOKE=${SMOKE:-}
+if [[ -n $SMOKE ]]; then
+    ROUNDS=1 RUNTIME=1 RAMP=0
+fi
+
+result() {
+    echo "RESULT $*"
+}
+
+# fio_rate RW BS DEPTH JOBS ARGS...: runs one fio job and prints its rate: IOPS for 4k jobs,
+# MB/s (10^6 bytes) for larger ones. Terse format fields: 7/8 are read KiB/s and IOPS, 48/49 write.
+fio_rate() {
+    local rw=$1 bs=$2 depth=$3 jobs=$4
+    shift 4
+    fio --name=bench --rw="$rw" --bs="$bs" --iodepth="$depth" --numjobs="$jobs" --group_reporting \
+        --time_based --runtime="$RUNTIME" --ramp_time="$RAMP" --output-format=terse "$@" 2>/dev/null |
+        awk -F';' -v rw="$rw" -v bs="$bs" '
+            $1 == 3 {
+                kib = rw ~ /write/ ? $48 : $7
+                iops = rw ~ /write/ ? $49 : $8
+                found = 1
+                if (bs == "4k") print iops; else printf "%.0f\n", kib * 1024 / 1e6
+            }
+            END { if (!found) exit 1 }'
+}
+
+# unit_of BS: the unit fio_rate reports for block size BS.
+unit_of() {
+    if [[ $1 == 4k ]]; then echo IOPS; else echo MB/s; fi
+}
+
+# fill TARGET-ARGS...: writes every byte of a backing once (fio's buffers are random, not zero),
+# so that no server can answer reads from holes.
+fill() {
+    fio --name=fill --rw=write --bs=1M --iodepth=8 "$@" --output=/dev/null >/dev/null 2>&1
+}
+
+# elapsed_ms SINCE: milliseconds since SINCE (an $EPOCHREALTIME).
+elapsed_ms() {
+    awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }'
+}
+
+# wait_for CHECK...: runs CHECK every 10 ms until it succeeds, for up to 10 s.
+wait_for() {
+    local i
+    for ((i = 0; i < 1000; i++)); do
+        "$@" 2>/dev/null && return 0
+        sleep 0.01
+    done
+    echo "bench: gave up waiting for: $*" >&2
+    return 1
+}
