@@ -163,16 +163,17 @@ public sealed class NbdConnectionTests
         NbdTestClient client = served.Client;
         byte[] large = Enumerable.Range(0, 4 << 20).Select(b => (byte)(b * 7 + 1)).ToArray();
         client.Send(NbdCommand.Write, 1, 4096, (uint)large.Length, large);
+        Assert.Equal((0u, 1UL), client.ReceiveReply()); // requests in flight together may run in any order
         client.Send(NbdCommand.Read, 2, 0, 4096);
         client.Send(NbdCommand.Read, 3, 4096, (uint)large.Length);
         client.Send(NbdCommand.Read, 4, 4096, 512);
 
         var data = new Dictionary<ulong, byte[]>();
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 3; i++)
         {
             (uint error, ulong cookie) = client.ReceiveReply();
             Assert.Equal(0u, error);
-            data[cookie] = new byte[cookie switch { 2 => 4096, 3 => large.Length, 4 => 512, _ => 0 }];
+            data[cookie] = new byte[cookie switch { 2 => 4096, 3 => large.Length, _ => 512 }];
             client.ReceiveExactly(data[cookie]);
         }
 
