@@ -7,7 +7,7 @@ PUBLISH_DIR := build/publish
 SOURCES     := $(shell find . \( -path ./tests -o -path ./build -o -path ./obj -o -path ./bin -o -path ./.git \) -prune \
                  -o \( -name '*.cs' -o -name '*.csproj' -o -name 'rd.xml' \) -print)
 
-.PHONY: all clean test unit-test vm-test demo deps
+.PHONY: all clean test unit-test vm-test bench-smoke bench demo deps
 
 all: dmp
 
@@ -25,7 +25,15 @@ unit-test: dmp deps
 vm-test: dmp deps
 	tests/vm/run-all.sh
 
-test: unit-test vm-test
+# A few seconds of every part of the benchmark, so that `make bench` cannot rot.
+bench-smoke: dmp deps
+	bench/run.sh --smoke build/bench-smoke
+
+test: unit-test vm-test bench-smoke
+
+# The full benchmark (about half an hour; run it on an otherwise idle machine): bench/results.md and .svg.
+bench: dmp deps
+	bench/run.sh
 
 # The README's walkthrough in a throwaway VM, for machines whose kernel has no nbd.
 demo: dmp deps
