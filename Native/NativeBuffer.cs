@@ -26,28 +26,6 @@ internal sealed unsafe class NativeBuffer : IDisposable
 
     public Span<byte> Slice(int length) => Span[..length];
 
-    /// <summary>Makes room for <paramref name="length"/> bytes, dropping the contents if it has to grow.</summary>
-    public void EnsureCapacity(int length)
-    {
-        if (length > Capacity)
-        {
-            Free();
-            Capacity = RoundUp((int)Math.Min(int.MaxValue, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length)));
-            _memory = (byte*)NativeMemory.AlignedAlloc((nuint)Capacity, Alignment);
-        }
-    }
-
-    /// <summary>Replaces a buffer larger than <paramref name="capacity"/> with one of that size.</summary>
-    public void ShrinkTo(int capacity)
-    {
-        if (Capacity > RoundUp(capacity))
-        {
-            Free();
-            Capacity = RoundUp(capacity);
-            _memory = (byte*)NativeMemory.AlignedAlloc((nuint)Capacity, Alignment);
-        }
-    }
-
     public void Dispose()
     {
         Free();

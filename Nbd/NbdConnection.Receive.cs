@@ -109,26 +109,33 @@ internal sealed partial class NbdConnection
         NbdRequest? large = null;
         if (isWrite ? length > _input.Capacity : replyLength + length > _output.Capacity)
         {
-            // Larger than a batch: the payload gets a pooled buffer of its own.
+            // Larger than a batch: the payload gets a buffer of its own.
             large = Take(header);
             payload = large.Payload;
         }
 
-        int status = !isWrite ? 0 : large is null ? Receive(length) : _input.ReadExactly(payload);
-        if (status != 0)
+        if (isWrite)
         {
-            if (large is not null)
+            int status = large is null ? Receive(length) : _input.ReadExactly(payload);
+            if (status != 0)
             {
-                Release(large);
-            }
+                if (large is not null)
+                {
+                    Release(large);
+                }
 
-            return status;
+                return status;
+            }
         }
 
         // The usual write is used where the receive left it; the usual read lands in the batch, behind its reply header.
         int dataInBatch = header.Command == NbdCommand.Read && large is null ? length : 0;
         Span<byte> reply = _output.GetSpan(replyLength + dataInBatch);
-        payload = isWrite && large is null ? _input.Buffered[..length] : dataInBatch > 0 ? reply.Slice(replyLength, dataInBatch) : payload;
+        if (large is null)
+        {
+            payload = isWrite ? _input.Buffered[..length] : reply.Slice(replyLength, dataInBatch);
+        }
+
         if (_counting && NbdExport.CountedAs(header.Command) is { } operation)
         {
             _counters.Enter(operation);
@@ -182,15 +189,14 @@ internal sealed partial class NbdConnection
     }
 
     /// <summary>A pooled request for <paramref name="header"/>, with room for its payload; waits while <see cref="MaxInFlight"/>
-    /// are out, or while a large payload would not fit the <see cref="LargePayloadBudget"/>.</summary>
+    /// are out, or while a large payload does not fit the <see cref="LargePayloadBudget"/>.</summary>
     private NbdRequest Take(in NbdRequestHeader header)
     {
         _slots.Wait();
-        _largePayloads.Acquire(NbdRequest.PayloadLength(header));
         NbdRequest request = _requests.Get();
         try
         {
-            request.Prepare(this, header);
+            request.Prepare(this, header, _largePayloads);
         }
         catch
         {

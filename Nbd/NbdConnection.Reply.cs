@@ -57,7 +57,7 @@ internal sealed partial class NbdConnection
 
     private void Release(NbdRequest request)
     {
-        _largePayloads.Release(NbdRequest.PayloadLength(request.Header));
+        request.ReturnLargeBuffer(_largePayloads);
         _requests.Return(request);
         _slots.Release();
     }

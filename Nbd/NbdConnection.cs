@@ -18,7 +18,7 @@ internal sealed partial class NbdConnection : IDisposable
     /// <summary>Requests one connection may have in flight; the receiver waits when this many are.</summary>
     public const int MaxInFlight = 128;
 
-    /// <summary>Bytes the large requests in flight on one connection may hold (<see cref="NbdPayloadBudget"/>).</summary>
+    /// <summary>Bytes one connection's large payloads may hold, in flight and kept for reuse (<see cref="NbdLargePayloadPool"/>).</summary>
     public const int LargePayloadBudget = 16 << 20;
 
     /// <summary>Room for a depth-32 batch of 4 KiB requests or replies, in one receive or one send.</summary>
@@ -37,7 +37,7 @@ internal sealed partial class NbdConnection : IDisposable
     /// <summary>False when statistics are switched off, to measure what counting costs.</summary>
     private readonly bool _counting;
     private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
-    private readonly NbdPayloadBudget _largePayloads = new(LargePayloadBudget);
+    private readonly NbdLargePayloadPool _largePayloads = new(LargePayloadBudget);
     private readonly TaskCompletionSource<string?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _receiver;
 
@@ -96,5 +96,6 @@ internal sealed partial class NbdConnection : IDisposable
         _input.Dispose();
         _output.Dispose();
         (_requests as IDisposable)?.Dispose();
+        _largePayloads.Dispose();
     }
 }

@@ -4,15 +4,17 @@ using Dmp.Stats;
 namespace Dmp.Nbd;
 
 /// <summary>
-/// The pooled state of one request in flight: its header and a pinned buffer for its data.
+/// The pooled state of one request in flight: its header and a pinned buffer for its data, its own
+/// or, for a large payload, one rented from the connection's <see cref="NbdLargePayloadPool"/>.
 /// Queued to the thread pool as is, so a request costs no allocation in steady state.
 /// </summary>
 internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
 {
-    /// <summary>The buffer each request keeps: room for the payloads of all but rare large requests.</summary>
-    public const int InitialCapacity = 128 * 1024;
+    /// <summary>The buffer each request keeps: room for the payloads of all but large requests.</summary>
+    public const int BufferCapacity = 128 * 1024;
 
-    private readonly NativeBuffer _buffer = new(InitialCapacity);
+    private readonly NativeBuffer _buffer = new(BufferCapacity);
+    private NativeBuffer? _large;
     private NbdConnection? _connection;
 
     public NbdRequestHeader Header { get; private set; }
@@ -24,7 +26,7 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
     public long ReceivedAt { get; set; }
 
     /// <summary>The request's data: what a WRITE carries, or what a READ returns.</summary>
-    public Span<byte> Payload => _buffer.Slice(PayloadLength(Header));
+    public Span<byte> Payload => (_large ?? _buffer).Slice(PayloadLength(Header));
 
     /// <summary>The bytes of data a request carries or asks for: none when it is neither a READ nor a WRITE, or too large to serve.</summary>
     public static int PayloadLength(in NbdRequestHeader header) =>
@@ -32,20 +34,31 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
             ? (int)header.Length
             : 0;
 
-    public void Prepare(NbdConnection connection, in NbdRequestHeader header)
+    /// <param name="largePayloads">Where a payload over <see cref="BufferCapacity"/> gets its buffer (it may wait there).</param>
+    public void Prepare(NbdConnection connection, in NbdRequestHeader header, NbdLargePayloadPool largePayloads)
     {
         _connection = connection;
         Header = header;
         Operation = NbdExport.CountedAs(header.Command);
-        _buffer.EnsureCapacity(PayloadLength(header));
+        int length = PayloadLength(header);
+        if (length > BufferCapacity)
+        {
+            _large = largePayloads.Rent(length);
+        }
     }
 
-    /// <summary>Forgets the connection so a pooled request keeps nothing alive, and gives back a buffer grown past <see cref="InitialCapacity"/>.</summary>
-    public void Clear()
+    /// <summary>Gives back the large buffer <see cref="Prepare"/> rented, if it did.</summary>
+    public void ReturnLargeBuffer(NbdLargePayloadPool largePayloads)
     {
-        _connection = null;
-        _buffer.ShrinkTo(InitialCapacity);
+        if (_large is not null)
+        {
+            largePayloads.Return(_large, PayloadLength(Header));
+            _large = null;
+        }
     }
+
+    /// <summary>Forgets the connection, so that a pooled request keeps nothing alive.</summary>
+    public void Clear() => _connection = null;
 
     public void Execute()
     {

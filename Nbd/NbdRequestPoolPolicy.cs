@@ -13,7 +13,7 @@ internal sealed class NbdRequestPoolPolicy : IPooledObjectPolicy<NbdRequest>
 
     public bool Return(NbdRequest obj)
     {
-        obj.Clear(); // a buffer grown for a large request goes back: the pool keeps only small ones
+        obj.Clear();
         return true;
     }
 }
