@@ -109,6 +109,11 @@ internal sealed partial class NbdConnection
         NbdRequest? large = null;
         if (isWrite ? length > _input.Capacity : replyLength + length > _output.Capacity)
         {
+            if (Export.TryGetMemory(header, out Span<byte> memory))
+            {
+                return ServeInPlace(header, memory, receivedAt);
+            }
+
             // Larger than a batch: the payload gets a buffer of its own.
             large = Take(header);
             payload = large.Payload;
@@ -158,6 +163,31 @@ internal sealed partial class NbdConnection
             }
 
             Release(large);
+        }
+
+        return 0;
+    }
+
+    /// <summary>Serves a large READ or WRITE straight from or into the store's memory: no copy in between.</summary>
+    /// <returns>0, or the errno of receiving a write's payload.</returns>
+    private int ServeInPlace(in NbdRequestHeader header, Span<byte> memory, long receivedAt)
+    {
+        bool isWrite = header.Command == NbdCommand.Write;
+        if (isWrite && _input.ReadExactly(memory) is int status and not 0)
+        {
+            return status;
+        }
+
+        if (_counting && NbdExport.CountedAs(header.Command) is { } operation)
+        {
+            _counters.Enter(operation);
+        }
+
+        Answer(header, NbdError.None, receivedAt, _output.GetSpan(NbdProtocol.SimpleReplyLength));
+        _output.Advance(NbdProtocol.SimpleReplyLength);
+        if (!isWrite)
+        {
+            _output.Send(memory);
         }
 
         return 0;

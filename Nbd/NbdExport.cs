@@ -70,10 +70,52 @@ internal sealed class NbdExport
         }
     }
 
+    /// <summary>
+    /// The store's own memory for a valid READ or WRITE, when the store lies in memory, so that a large
+    /// payload moves between the socket and the store with no copy in between: the request is then as
+    /// good as carried out once the data has been sent or received. False for every other request.
+    /// </summary>
+    public bool TryGetMemory(in NbdRequestHeader request, out Span<byte> memory)
+    {
+        memory = default;
+        return request.Command is NbdCommand.Read or NbdCommand.Write && Check(request) == NbdError.None &&
+            Store.TryGetMemory((long)request.Offset, (int)request.Length, out memory);
+    }
+
     /// <summary>Carries out one request against the store.</summary>
     /// <param name="payload">The data of a WRITE, or room for the data of a READ.</param>
     /// <returns>The NBD error to reply with (0 on success).</returns>
     public int Execute(in NbdRequestHeader request, Span<byte> payload)
+    {
+        NbdCommand command = request.Command;
+        if (Check(request) is int error and not NbdError.None)
+        {
+            return error;
+        }
+
+        if (command is NbdCommand.Flush)
+        {
+            return NbdError.FromErrno(Store.Flush());
+        }
+
+        long offset = (long)request.Offset;
+        long length = request.Length;
+        bool forceUnitAccess = (request.Flags & NbdCommandFlags.ForceUnitAccess) != 0;
+        int errno = command switch
+        {
+            NbdCommand.Read => Store.Read(payload, offset),
+            NbdCommand.Write => Store.Write(payload, offset, forceUnitAccess),
+            NbdCommand.Trim => FlushIf(forceUnitAccess, Store.Trim(offset, length)),
+            NbdCommand.WriteZeroes => FlushIf(forceUnitAccess, Store.WriteZeroes(
+                offset, length, mayDeallocate: (request.Flags & NbdCommandFlags.NoHole) == 0, fastOnly: (request.Flags & NbdCommandFlags.FastZero) != 0)),
+            _ => 0, // CACHE is advisory: the store keeps no cache of its own to fill.
+        };
+        return NbdError.FromErrno(errno);
+    }
+
+    /// <summary>Whether the request may be carried out: its command, flags, permission and range.</summary>
+    /// <returns>0, or the NBD error to reply with.</returns>
+    private int Check(in NbdRequestHeader request)
     {
         NbdCommand command = request.Command;
         if (CountedAs(command) is null || (request.Flags & ~AllowedFlags(command)) != 0)
@@ -83,7 +125,7 @@ internal sealed class NbdExport
 
         if (command is NbdCommand.Flush)
         {
-            return NbdError.FromErrno(Store.Flush());
+            return NbdError.None;
         }
 
         bool modifies = command is NbdCommand.Write or NbdCommand.WriteZeroes or NbdCommand.Trim;
@@ -103,19 +145,7 @@ internal sealed class NbdExport
             return command is NbdCommand.Write or NbdCommand.WriteZeroes ? NbdError.NoSpace : NbdError.InvalidArgument;
         }
 
-        long offset = (long)request.Offset;
-        long length = request.Length;
-        bool forceUnitAccess = (request.Flags & NbdCommandFlags.ForceUnitAccess) != 0;
-        int errno = command switch
-        {
-            NbdCommand.Read => Store.Read(payload, offset),
-            NbdCommand.Write => Store.Write(payload, offset, forceUnitAccess),
-            NbdCommand.Trim => FlushIf(forceUnitAccess, Store.Trim(offset, length)),
-            NbdCommand.WriteZeroes => FlushIf(forceUnitAccess, Store.WriteZeroes(
-                offset, length, mayDeallocate: (request.Flags & NbdCommandFlags.NoHole) == 0, fastOnly: (request.Flags & NbdCommandFlags.FastZero) != 0)),
-            _ => 0, // CACHE is advisory: the store keeps no cache of its own to fill.
-        };
-        return NbdError.FromErrno(errno);
+        return NbdError.None;
     }
 
     private int FlushIf(bool forceUnitAccess, int errno) => errno == 0 && forceUnitAccess ? Store.Flush() : errno;

@@ -27,6 +27,12 @@ internal sealed class MemoryStore : IBackingStore
         return 0;
     }
 
+    public bool TryGetMemory(long offset, int length, out Span<byte> memory)
+    {
+        memory = _memory.Slice(offset, length);
+        return true;
+    }
+
     public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess)
     {
         source.CopyTo(_memory.Slice(offset, source.Length));

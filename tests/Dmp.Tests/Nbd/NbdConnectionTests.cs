@@ -184,6 +184,46 @@ public sealed class NbdConnectionTests
 
     [Theory]
     [MemberData(nameof(Backings))]
+    public void A_large_request_past_the_end_is_refused_and_the_next_one_served(string backing)
+    {
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        const uint large = 1 << 20;
+        client.Send(NbdCommand.Write, 1, Size - 4096, large, new byte[large]);
+        Assert.Equal(((uint)NbdError.NoSpace, 1UL), client.ReceiveReply());
+        client.Send(NbdCommand.Read, 2, Size - 4096, large);
+        Assert.Equal(((uint)NbdError.InvalidArgument, 2UL), client.ReceiveReply()); // and no data follows
+
+        client.Send(NbdCommand.Write, 3, 0, 4096, Pattern(3));
+        Assert.Equal((0u, 3UL), client.ReceiveReply());
+        client.Send(NbdCommand.Read, 4, 0, 4096);
+        Assert.Equal((0u, 4UL), client.ReceiveReply());
+        byte[] readBack = new byte[4096];
+        client.ReceiveExactly(readBack);
+        Assert.Equal(Pattern(3), readBack);
+    }
+
+    [Theory]
+    [InlineData("zero")]
+    [InlineData("memory")]
+    public void Large_requests_on_stores_served_inline_are_answered_whole(string backing)
+    {
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        byte[] data = Enumerable.Range(0, 2 << 20).Select(b => (byte)(b % 251 + 1)).ToArray();
+        client.Send(NbdCommand.Write, 1, 0, (uint)data.Length, data);
+        Assert.Equal((0u, 1UL), client.ReceiveReply());
+        client.Send(NbdCommand.Read, 2, 0, (uint)data.Length);
+        Assert.Equal((0u, 2UL), client.ReceiveReply());
+        byte[] readBack = new byte[data.Length];
+        client.ReceiveExactly(readBack);
+
+        Assert.Equal(backing == "zero" ? new byte[data.Length] : data, readBack);
+        Assert.Equal(2, served.Statistics.Snapshot()[Dmp.Stats.IoOperation.Write].Requests + served.Statistics.Snapshot()[Dmp.Stats.IoOperation.Read].Requests);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backings))]
     public void A_request_that_arrives_in_pieces_is_served_once_it_is_whole(string backing)
     {
         using var served = new ServedConnection(Size, backing);

@@ -27,6 +27,27 @@ public sealed class NbdExportTests : IDisposable
     }
 
     [Fact]
+    public void A_memory_store_lends_its_memory_only_for_reads_and_writes_that_may_be_carried_out()
+    {
+        Assert.True(_export.TryGetMemory(Header(NbdCommand.Write, 4096, 8192), out Span<byte> memory));
+        memory.Fill(0x5a);
+        byte[] read = new byte[8192];
+        Assert.Equal(NbdError.None, Execute(NbdCommand.Read, 4096, read));
+        Assert.All(read, b => Assert.Equal(0x5a, b));
+
+        Assert.False(_export.TryGetMemory(Header(NbdCommand.Read, Size - 4096, 8192), out _)); // past the end
+        Assert.False(_export.TryGetMemory(Header(NbdCommand.Trim, 0, 4096), out _));
+        Assert.False(_export.TryGetMemory(Header(NbdCommand.Write, 0, 4096, NbdCommandFlags.NoHole), out _)); // a flag WRITE does not take
+        var readOnly = new NbdExport(_store, new ModuleStatistics().AddDevice("read-only"), readOnly: true);
+        Assert.False(readOnly.TryGetMemory(Header(NbdCommand.Write, 0, 4096), out _));
+        using var zero = new ZeroStore(Size);
+        Assert.False(new NbdExport(zero, new ModuleStatistics().AddDevice("zero")).TryGetMemory(Header(NbdCommand.Read, 0, 4096), out _));
+    }
+
+    private static NbdRequestHeader Header(NbdCommand command, long offset, uint length, NbdCommandFlags flags = NbdCommandFlags.None) =>
+        new(flags, command, 1, (ulong)offset, length);
+
+    [Fact]
     public void Reads_past_the_end_fail_with_einval_and_writes_with_enospc()
     {
         Assert.Equal(NbdError.InvalidArgument, Execute(NbdCommand.Read, Size - 512, new byte[1024]));
@@ -149,6 +170,12 @@ public sealed class NbdExportTests : IDisposable
         public bool MayBlock => false;
 
         public int Read(Span<byte> destination, long offset) => 5;
+
+        public bool TryGetMemory(long offset, int length, out Span<byte> memory)
+        {
+            memory = default;
+            return false;
+        }
 
         public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess) => 5;
 
