@@ -122,7 +122,7 @@ class Report:
         return "\n".join(head + self.lines) + "\n"
 
 
-def chart(medians, path):
+def chart(meta, medians, path):
     """Horizontal bars: every job's median relative to nbdkit's (= 1), userspace and kernel paths."""
     groups = []
     for part, title, contenders in (
@@ -143,7 +143,8 @@ def chart(medians, path):
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + plot_width + 80}" height="{height}" '
            'font-family="sans-serif" font-size="11">',
            '<rect width="100%" height="100%" fill="white"/>',
-           f'<text x="10" y="20" font-size="14" font-weight="bold">dmp vs nbdkit, qemu-nbd and brd: median relative to nbdkit (= 1)</text>']
+           f'<text x="10" y="20" font-size="14" font-weight="bold">dmp vs nbdkit, qemu-nbd and brd: median relative to nbdkit (= 1)</text>',
+           f'<text x="{label_width + plot_width + 70}" y="20" text-anchor="end" fill="#4a5568">make bench, {escape(meta.get("date", "?"))}</text>']
     legend_x = 10
     for name, colour in colours.items():
         svg.append(f'<rect x="{legend_x}" y="30" width="10" height="10" fill="{colour}"/>'
@@ -182,7 +183,7 @@ def main(tsv, markdown, svg):
     report.memory()
     with open(markdown, "w") as out:
         out.write(report.render())
-    chart(medians, svg)
+    chart(meta, medians, svg)
 
 
 if __name__ == "__main__":

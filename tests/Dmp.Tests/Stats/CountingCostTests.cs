@@ -6,14 +6,15 @@ namespace Dmp.Tests.Stats;
 
 /// <summary>
 /// What counting adds to a request, measured alone: two clock reads, the in-flight gauge in and out,
-/// and the seqlock update with latency and size histograms. bench/stats-cost.sh puts a 4k request at
-/// about 9.5 µs of dmp's CPU on this kind of machine, so 2% of it is 190 ns.
+/// and the seqlock update with latency and size histograms. One thread serves a connection, at about
+/// 180k 4k requests a second on this kind of machine (make bench): 5.5 µs each, of which 2% is 110 ns.
+/// make bench also measures the cost end to end, with statistics on and off.
 /// </summary>
 [Collection(Measurement.Name)]
 public sealed class CountingCostTests(ITestOutputHelper output)
 {
     private const int Requests = 2_000_000;
-    private const double CeilingNanoseconds = 190;
+    private const double CeilingNanoseconds = 110;
 
     [Fact]
     public void Counting_a_request_costs_under_two_percent_of_serving_one()
