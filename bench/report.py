@@ -25,6 +25,8 @@ def load(path):
                 meta[fields[0]] = fields[1]
             else:
                 part, job, contender, _round, value, unit = fields
+                if float(value) <= 0 and unit != "bytes":
+                    sys.exit(f"report.py: {part} {job} {contender} measured nothing ({value} {unit})")
                 values[part, job, contender].append(float(value))
                 units[part, job] = unit
     medians = {key: statistics.median(found) for key, found in values.items()}
