@@ -103,91 +103,57 @@ internal sealed partial class NbdConnection
     private int ServeInline(in NbdRequestHeader header, long receivedAt)
     {
         const int replyLength = NbdProtocol.SimpleReplyLength;
+        bool isRead = header.Command == NbdCommand.Read;
         bool isWrite = header.Command == NbdCommand.Write;
         int length = NbdRequest.PayloadLength(header);
-        Span<byte> payload = default;
-        NbdRequest? large = null;
-        if (isWrite ? length > _input.Capacity : replyLength + length > _output.Capacity)
-        {
-            if (Export.TryGetMemory(header, out Span<byte> memory))
-            {
-                return ServeInPlace(header, memory, receivedAt);
-            }
 
-            // Larger than a batch: the payload gets a buffer of its own.
-            large = Take(header);
+        // The usual payload fits a batch: a write's is used where the receive left it, a read's lands in
+        // the batch behind its reply header. A larger one moves straight between the socket and a memory
+        // store's own memory, with no copy in between, or else gets a buffer of its own.
+        bool fitsBatch = isWrite ? length <= _input.Capacity : replyLength + length <= _output.Capacity;
+        Span<byte> payload = default;
+        bool inPlace = !fitsBatch && Export.TryGetMemory(header, out payload);
+        NbdRequest? large = fitsBatch || inPlace ? null : Take(header);
+        if (large is not null)
+        {
             payload = large.Payload;
         }
 
-        if (isWrite)
+        if (isWrite && (fitsBatch ? Receive(length) : _input.ReadExactly(payload)) is int status and not 0)
         {
-            int status = large is null ? Receive(length) : _input.ReadExactly(payload);
-            if (status != 0)
+            if (large is not null)
             {
-                if (large is not null)
-                {
-                    Release(large);
-                }
-
-                return status;
+                Release(large);
             }
+
+            return status;
         }
 
-        // The usual write is used where the receive left it; the usual read lands in the batch, behind its reply header.
-        int dataInBatch = header.Command == NbdCommand.Read && large is null ? length : 0;
+        int dataInBatch = isRead && fitsBatch ? length : 0;
         Span<byte> reply = _output.GetSpan(replyLength + dataInBatch);
-        if (large is null)
+        if (fitsBatch)
         {
             payload = isWrite ? _input.Buffered[..length] : reply.Slice(replyLength, dataInBatch);
         }
 
-        if (_counting && NbdExport.CountedAs(header.Command) is { } operation)
-        {
-            _counters.Enter(operation);
-        }
-
-        int error = Export.Serve(header, payload);
+        Enter(header.Command);
+        int error = inPlace ? NbdError.None : Export.Serve(header, payload);
         Answer(header, error, receivedAt, reply);
         bool succeeded = error == NbdError.None;
         _output.Advance(replyLength + (succeeded ? dataInBatch : 0));
-        if (isWrite && large is null)
+        if (isWrite && fitsBatch)
         {
             _input.Consume(length);
         }
 
+        if (isRead && !fitsBatch && succeeded)
+        {
+            _output.Send(payload);
+        }
+
         if (large is not null)
         {
-            if (succeeded && header.Command == NbdCommand.Read)
-            {
-                _output.Send(large.Payload);
-            }
-
             Release(large);
-        }
-
-        return 0;
-    }
-
-    /// <summary>Serves a large READ or WRITE straight from or into the store's memory: no copy in between.</summary>
-    /// <returns>0, or the errno of receiving a write's payload.</returns>
-    private int ServeInPlace(in NbdRequestHeader header, Span<byte> memory, long receivedAt)
-    {
-        bool isWrite = header.Command == NbdCommand.Write;
-        if (isWrite && _input.ReadExactly(memory) is int status and not 0)
-        {
-            return status;
-        }
-
-        if (_counting && NbdExport.CountedAs(header.Command) is { } operation)
-        {
-            _counters.Enter(operation);
-        }
-
-        Answer(header, NbdError.None, receivedAt, _output.GetSpan(NbdProtocol.SimpleReplyLength));
-        _output.Advance(NbdProtocol.SimpleReplyLength);
-        if (!isWrite)
-        {
-            _output.Send(memory);
         }
 
         return 0;
@@ -209,11 +175,7 @@ internal sealed partial class NbdConnection
             }
         }
 
-        if (_counting && request.Operation is { } operation)
-        {
-            _counters.Enter(operation);
-        }
-
+        Enter(header.Command);
         ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
         return 0;
     }

@@ -28,13 +28,22 @@ internal sealed partial class NbdConnection
                     Abort(); // wakes the receiver, which then ends the connection
                 }
             }
-            else if (_counting && request.Operation is { } unanswered)
+            else if (_counting && NbdExport.CountedAs(header.Command) is { } unanswered)
             {
-                _counters.Leave(unanswered);
+                _counters.Leave(unanswered); // its reply can no longer be sent
             }
         }
 
         Release(request);
+    }
+
+    /// <summary>A request has arrived: it is in flight until <see cref="Answer"/> counts it.</summary>
+    private void Enter(NbdCommand command)
+    {
+        if (_counting && NbdExport.CountedAs(command) is { } operation)
+        {
+            _counters.Enter(operation);
+        }
     }
 
     /// <summary>

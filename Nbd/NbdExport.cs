@@ -75,7 +75,7 @@ internal sealed class NbdExport
     /// payload moves between the socket and the store with no copy in between: the request is then as
     /// good as carried out once the data has been sent or received. False for every other request.
     /// </summary>
-    public bool TryGetMemory(in NbdRequestHeader request, out Span<byte> memory)
+    public bool TryGetMemory(scoped in NbdRequestHeader request, out Span<byte> memory)
     {
         memory = default;
         return request.Command is NbdCommand.Read or NbdCommand.Write && Check(request) == NbdError.None &&

@@ -1,5 +1,4 @@
 using Dmp.Native;
-using Dmp.Stats;
 
 namespace Dmp.Nbd;
 
@@ -19,9 +18,6 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
 
     public NbdRequestHeader Header { get; private set; }
 
-    /// <summary>The counter the request feeds (<see cref="NbdExport.CountedAs"/>), looked up once when it arrives.</summary>
-    public IoOperation? Operation { get; private set; }
-
     /// <summary>When the request's header was read (<see cref="System.Diagnostics.Stopwatch"/> ticks), for its service time.</summary>
     public long ReceivedAt { get; set; }
 
@@ -39,7 +35,6 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
     {
         _connection = connection;
         Header = header;
-        Operation = NbdExport.CountedAs(header.Command);
         int length = PayloadLength(header);
         if (length > BufferCapacity)
         {

@@ -90,12 +90,6 @@ internal sealed unsafe class FileStore : IBackingStore
         }
     }
 
-    public bool TryGetMemory(long offset, int length, out Span<byte> memory)
-    {
-        memory = default;
-        return false;
-    }
-
     public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess)
     {
         int error = WriteAll(source, offset);

@@ -21,8 +21,12 @@ internal interface IBackingStore : IDisposable
     int Read(Span<byte> destination, long offset);
 
     /// <summary>The store's own memory for a range, for a caller that reads or fills it in place; false
-    /// when the store does not lie in memory. Writing into it is a write, with no durability to add.</summary>
-    bool TryGetMemory(long offset, int length, out Span<byte> memory);
+    /// when the store does not lie in memory (the default). Writing into it is a write, with no durability to add.</summary>
+    bool TryGetMemory(long offset, int length, out Span<byte> memory)
+    {
+        memory = default;
+        return false;
+    }
 
     /// <param name="forceUnitAccess">The data must be durable before the call returns (NBD_CMD_FLAG_FUA).</param>
     int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess);

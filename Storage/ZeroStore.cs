@@ -17,12 +17,6 @@ internal sealed class ZeroStore : IBackingStore
         return 0;
     }
 
-    public bool TryGetMemory(long offset, int length, out Span<byte> memory)
-    {
-        memory = default;
-        return false;
-    }
-
     public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess) => 0;
 
     public int Flush() => 0;

@@ -171,12 +171,6 @@ public sealed class NbdExportTests : IDisposable
 
         public int Read(Span<byte> destination, long offset) => 5;
 
-        public bool TryGetMemory(long offset, int length, out Span<byte> memory)
-        {
-            memory = default;
-            return false;
-        }
-
         public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess) => 5;
 
         public int Flush() => 5;
