@@ -94,7 +94,7 @@ public sealed class NbdConnectionTests
         client.Send(NbdCommand.Disconnect, 2, 0, 0);
 
         Assert.Equal((0u, 1UL), client.ReceiveReply());
-        string? reason = await served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        string? reason = await EndOf(served);
         Assert.Null(reason);
     }
 
@@ -113,7 +113,7 @@ public sealed class NbdConnectionTests
 
         client.ReceiveReply(); // the good request before it is still answered
         client.ReceiveExactly(new byte[512]);
-        string? reason = await served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        string? reason = await EndOf(served);
         Assert.Equal("bad request magic", reason);
     }
 
@@ -125,7 +125,7 @@ public sealed class NbdConnectionTests
         NbdTestClient client = served.Client;
         client.Send(NbdCommand.Write, 1, 0, NbdProtocol.MaxPayloadLength + 512);
 
-        string? reason = await served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        string? reason = await EndOf(served);
         Assert.Contains("exceeds", reason);
         Assert.Equal(0, served.Statistics.Snapshot()[IoOperation.Write].Requests);
     }
@@ -139,7 +139,7 @@ public sealed class NbdConnectionTests
         client.Send(NbdCommand.Write, 1, 0, 4096, new byte[100]);
         client.Close();
 
-        string? reason = await served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        string? reason = await EndOf(served);
         Assert.Contains("write payload", reason);
     }
 
@@ -151,7 +151,7 @@ public sealed class NbdConnectionTests
         NbdTestClient client = served.Client;
         client.Close();
 
-        string? reason = await served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        string? reason = await EndOf(served);
         Assert.Null(reason);
     }
 
@@ -196,11 +196,7 @@ public sealed class NbdConnectionTests
 
         client.Send(NbdCommand.Write, 3, 0, 4096, Pattern(3));
         Assert.Equal((0u, 3UL), client.ReceiveReply());
-        client.Send(NbdCommand.Read, 4, 0, 4096);
-        Assert.Equal((0u, 4UL), client.ReceiveReply());
-        byte[] readBack = new byte[4096];
-        client.ReceiveExactly(readBack);
-        Assert.Equal(Pattern(3), readBack);
+        Assert.Equal(Pattern(3), ReadBack(client, 4, 0, 4096));
     }
 
     [Theory]
@@ -213,13 +209,11 @@ public sealed class NbdConnectionTests
         byte[] data = Enumerable.Range(0, 2 << 20).Select(b => (byte)(b % 251 + 1)).ToArray();
         client.Send(NbdCommand.Write, 1, 0, (uint)data.Length, data);
         Assert.Equal((0u, 1UL), client.ReceiveReply());
-        client.Send(NbdCommand.Read, 2, 0, (uint)data.Length);
-        Assert.Equal((0u, 2UL), client.ReceiveReply());
-        byte[] readBack = new byte[data.Length];
-        client.ReceiveExactly(readBack);
+        byte[] readBack = ReadBack(client, 2, 0, data.Length);
 
         Assert.Equal(backing == "zero" ? new byte[data.Length] : data, readBack);
-        Assert.Equal(2, served.Statistics.Snapshot()[Dmp.Stats.IoOperation.Write].Requests + served.Statistics.Snapshot()[Dmp.Stats.IoOperation.Read].Requests);
+        IoCounters counters = served.Statistics.Snapshot();
+        Assert.Equal(2, counters[IoOperation.Write].Requests + counters[IoOperation.Read].Requests);
     }
 
     [Theory]
@@ -240,12 +234,21 @@ public sealed class NbdConnectionTests
         client.SendRaw(payload.AsSpan(1000));
         Assert.Equal((0u, 9UL), client.ReceiveReply());
 
-        client.Send(NbdCommand.Read, 10, 8192, 4096);
-        Assert.Equal((0u, 10UL), client.ReceiveReply());
-        byte[] readBack = new byte[4096];
-        client.ReceiveExactly(readBack);
-        Assert.Equal(payload, readBack);
+        Assert.Equal(payload, ReadBack(client, 10, 8192, 4096));
     }
+
+    /// <summary>Reads a range, checks that the reply reports success, and returns the data.</summary>
+    private static byte[] ReadBack(NbdTestClient client, ulong cookie, ulong offset, int length)
+    {
+        client.Send(NbdCommand.Read, cookie, offset, (uint)length);
+        Assert.Equal((0u, cookie), client.ReceiveReply());
+        byte[] data = new byte[length];
+        client.ReceiveExactly(data);
+        return data;
+    }
+
+    /// <summary>Why the connection ended, once it has (null: cleanly).</summary>
+    private static Task<string?> EndOf(ServedConnection served) => served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
 
     private static ulong Cookie(int i) => 0xC0FFEE0000000000UL | (uint)i;
 
