@@ -11,4 +11,11 @@ internal static class NativeString
         Encoding.UTF8.GetBytes(value, bytes);
         return bytes;
     }
+
+    /// <summary>The string up to the first NUL (or the whole span when it has none).</summary>
+    public static string Decode(ReadOnlySpan<byte> bytes)
+    {
+        int end = bytes.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(end >= 0 ? bytes[..end] : bytes);
+    }
 }

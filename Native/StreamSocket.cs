@@ -3,8 +3,8 @@ using Tmds.Linux;
 namespace Dmp.Native;
 
 /// <summary>
-/// Blocking stream-socket IO (Unix and TCP) for the request path: EINTR and partial transfers are handled here,
-/// and results are errno values rather than exceptions.
+/// Blocking socket IO for the request path (Unix and TCP streams) and for the netlink socket's messages:
+/// EINTR and partial transfers are handled here, and results are errno values rather than exceptions.
 /// </summary>
 internal static unsafe class StreamSocket
 {
@@ -28,25 +28,15 @@ internal static unsafe class StreamSocket
     /// (EPIPE when the stream ended part-way).</returns>
     public static int ReceiveExactly(int fd, Span<byte> buffer)
     {
-        fixed (byte* start = buffer)
+        for (int done = 0; done < buffer.Length;)
         {
-            int done = 0;
-            while (done < buffer.Length)
+            int received = Receive(fd, buffer[done..], wait: true);
+            if (received <= 0)
             {
-                long received = LibC.recv(fd, start + done, buffer.Length - done, 0);
-                if (received > 0)
-                {
-                    done += (int)received;
-                }
-                else if (received == 0)
-                {
-                    return done == 0 ? EndOfStream : LibC.EPIPE;
-                }
-                else if (Errno.Last != LibC.EINTR)
-                {
-                    return Errno.Last;
-                }
+                return received < 0 ? -received : done == 0 ? EndOfStream : LibC.EPIPE;
             }
+
+            done += received;
         }
 
         return 0;

@@ -104,7 +104,7 @@ internal sealed class NbdExport
         int errno = command switch
         {
             NbdCommand.Read => Store.Read(payload, offset),
-            NbdCommand.Write => Store.Write(payload, offset, forceUnitAccess),
+            NbdCommand.Write => FlushIf(forceUnitAccess, Store.Write(payload, offset)),
             NbdCommand.Trim => FlushIf(forceUnitAccess, Store.Trim(offset, length)),
             NbdCommand.WriteZeroes => FlushIf(forceUnitAccess, Store.WriteZeroes(
                 offset, length, mayDeallocate: (request.Flags & NbdCommandFlags.NoHole) == 0, fastOnly: (request.Flags & NbdCommandFlags.FastZero) != 0)),

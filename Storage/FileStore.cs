@@ -14,7 +14,7 @@ internal sealed unsafe class FileStore : IBackingStore
     private const int ZeroChunk = 1 << 20;
 
     /// <summary>O_DIRECT alignment assumed for regular files: the page size, which every file system accepts.</summary>
-    private const int FileDirectAlignment = 4096;
+    private const int FileDirectAlignment = NativeBuffer.Alignment;
 
     private static readonly NativeBuffer Zeroes = CreateZeroes();
 
@@ -90,10 +90,12 @@ internal sealed unsafe class FileStore : IBackingStore
         }
     }
 
-    public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess)
+    public int Write(ReadOnlySpan<byte> source, long offset)
     {
-        int error = WriteAll(source, offset);
-        return error == 0 && forceUnitAccess ? Flush() : error;
+        fixed (byte* start = source)
+        {
+            return PositionalIo.Write(DescriptorFor(start, offset, source.Length), source, offset);
+        }
     }
 
     public int Flush() => PositionalIo.SyncData(_buffered.Value);
@@ -151,7 +153,7 @@ internal sealed unsafe class FileStore : IBackingStore
         while (length > 0)
         {
             int chunk = (int)Math.Min(length, ZeroChunk);
-            int error = WriteAll(Zeroes.Slice(chunk), offset);
+            int error = Write(Zeroes.Slice(chunk), offset);
             if (error != 0)
             {
                 return error;
@@ -162,13 +164,5 @@ internal sealed unsafe class FileStore : IBackingStore
         }
 
         return 0;
-    }
-
-    private int WriteAll(ReadOnlySpan<byte> source, long offset)
-    {
-        fixed (byte* start = source)
-        {
-            return PositionalIo.Write(DescriptorFor(start, offset, source.Length), source, offset);
-        }
     }
 }

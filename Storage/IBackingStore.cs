@@ -28,8 +28,7 @@ internal interface IBackingStore : IDisposable
         return false;
     }
 
-    /// <param name="forceUnitAccess">The data must be durable before the call returns (NBD_CMD_FLAG_FUA).</param>
-    int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess);
+    int Write(ReadOnlySpan<byte> source, long offset);
 
     /// <summary>Makes every completed write durable.</summary>
     int Flush();

@@ -33,7 +33,7 @@ internal sealed class MemoryStore : IBackingStore
         return true;
     }
 
-    public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess)
+    public int Write(ReadOnlySpan<byte> source, long offset)
     {
         source.CopyTo(_memory.Slice(offset, source.Length));
         return 0;

@@ -17,7 +17,7 @@ internal sealed class ZeroStore : IBackingStore
         return 0;
     }
 
-    public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess) => 0;
+    public int Write(ReadOnlySpan<byte> source, long offset) => 0;
 
     public int Flush() => 0;
 

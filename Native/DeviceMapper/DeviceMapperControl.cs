@@ -74,7 +74,7 @@ internal sealed unsafe class DeviceMapperControl : IDisposable
         {
             var spec = MemoryMarshal.Read<DmTargetSpec>(data[offset..]);
             ReadOnlySpan<byte> parameters = data[(offset + SpecSize)..];
-            targets.Add(new DmTarget(spec.SectorStart, spec.Length, CString(new ReadOnlySpan<byte>(spec.TargetType, DmTargetSpec.TargetTypeLength)), CString(parameters)));
+            targets.Add(new DmTarget(spec.SectorStart, spec.Length, NativeString.Decode(new ReadOnlySpan<byte>(spec.TargetType, DmTargetSpec.TargetTypeLength)), NativeString.Decode(parameters)));
             offset = (int)spec.Next; // on output, relative to the first spec
         }
 
@@ -103,7 +103,7 @@ internal sealed unsafe class DeviceMapperControl : IDisposable
         var payload = new List<byte>();
         foreach (DmTarget target in table)
         {
-            byte[] parameters = Encoding.UTF8.GetBytes(target.Parameters + "\0");
+            byte[] parameters = NativeString.NullTerminated(target.Parameters);
             int length = (SpecSize + parameters.Length + SpecAlignment - 1) & ~(SpecAlignment - 1);
             var spec = new DmTargetSpec { SectorStart = target.Start, Length = target.Length, Next = (uint)length };
             Encoding.UTF8.GetBytes(target.Type, new Span<byte>(spec.TargetType, DmTargetSpec.TargetTypeLength - 1));
@@ -118,12 +118,6 @@ internal sealed unsafe class DeviceMapperControl : IDisposable
 
     private static DmDevice DeviceOf(Reply reply, string name) =>
         new(name, DeviceNumber.Decode(reply.Header.Device), reply.Header.OpenCount, (int)reply.Header.TargetCount);
-
-    private static string CString(ReadOnlySpan<byte> bytes)
-    {
-        int end = bytes.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end >= 0 ? bytes[..end] : bytes);
-    }
 
     private Reply Run(DmCommand command, string name, DmIoctlFlags flags = DmIoctlFlags.None, ReadOnlySpan<byte> payload = default, uint targetCount = 0)
     {

@@ -41,9 +41,7 @@ internal sealed class GenericNetlinkMessage
     /// <summary>Adds a NUL-terminated string attribute (NLA_NUL_STRING / NLA_STRING).</summary>
     public GenericNetlinkMessage AddString(ushort type, string value)
     {
-        Span<byte> payload = AddAttribute(type, System.Text.Encoding.UTF8.GetByteCount(value) + 1);
-        int written = System.Text.Encoding.UTF8.GetBytes(value, payload);
-        payload[written] = 0;
+        System.Text.Encoding.UTF8.GetBytes(value, AddAttribute(type, System.Text.Encoding.UTF8.GetByteCount(value) + 1)); // cleared: the NUL is there
         return this;
     }
 

@@ -53,19 +53,9 @@ internal sealed unsafe class GenericNetlinkSocket : IDisposable
     {
         uint sequence = ++_sequence;
         ReadOnlySpan<byte> bytes = request.Complete(sequence, Netlink.RequestFlag | Netlink.AckFlag);
-        fixed (byte* data = bytes)
+        if (StreamSocket.SendAll(_fd.Value, bytes, default) is int error and not 0)
         {
-            long sent;
-            do
-            {
-                sent = LibC.send(_fd.Value, data, bytes.Length, 0);
-            }
-            while (sent < 0 && Errno.Last == LibC.EINTR);
-
-            if (sent < 0)
-            {
-                throw NativeException.FromLast("netlink send");
-            }
+            throw new NativeException("netlink send", error);
         }
 
         byte[] attributes = [];
@@ -105,22 +95,8 @@ internal sealed unsafe class GenericNetlinkSocket : IDisposable
 
     private int Receive()
     {
-        fixed (byte* buffer = _receiveBuffer)
-        {
-            while (true)
-            {
-                long received = LibC.recv(_fd.Value, buffer, _receiveBuffer.Length, 0);
-                if (received >= 0)
-                {
-                    return (int)received;
-                }
-
-                if (Errno.Last != LibC.EINTR)
-                {
-                    throw NativeException.FromLast("netlink receive");
-                }
-            }
-        }
+        int received = StreamSocket.Receive(_fd.Value, _receiveBuffer, wait: true);
+        return received >= 0 ? received : throw new NativeException("netlink receive", -received);
     }
 
     /// <summary>

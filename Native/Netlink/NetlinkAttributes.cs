@@ -47,8 +47,7 @@ internal readonly ref struct NetlinkAttributes
     public bool TryGetString(ushort type, out string value)
     {
         bool found = TryGet(type, out ReadOnlySpan<byte> payload);
-        int end = payload.IndexOf((byte)0);
-        value = found ? System.Text.Encoding.UTF8.GetString(end >= 0 ? payload[..end] : payload) : "";
+        value = found ? NativeString.Decode(payload) : "";
         return found;
     }
 

@@ -130,6 +130,19 @@ public sealed class NbdExportTests : IDisposable
         Assert.All(read[(100 + 8192)..], b => Assert.Equal(0xff, b));
     }
 
+    [Theory]
+    [InlineData((ushort)NbdCommand.Write)]
+    [InlineData((ushort)NbdCommand.Trim)]
+    [InlineData((ushort)NbdCommand.WriteZeroes)]
+    public void Force_unit_access_flushes_after_the_command_and_reports_a_failed_flush(ushort commandValue)
+    {
+        var export = new NbdExport(new FailingStore(onlyFlush: true), new ModuleStatistics().AddDevice("test"));
+        var command = (NbdCommand)commandValue;
+
+        Assert.Equal(NbdError.None, export.Execute(new NbdRequestHeader(NbdCommandFlags.None, command, 1, 0, 512), new byte[512]));
+        Assert.Equal(NbdError.InputOutput, export.Execute(new NbdRequestHeader(NbdCommandFlags.ForceUnitAccess, command, 1, 0, 512), new byte[512]));
+    }
+
     [Fact]
     public void The_export_advertises_what_it_serves()
     {
@@ -160,24 +173,26 @@ public sealed class NbdExportTests : IDisposable
     private int Execute(NbdCommand command, long offset, uint length) =>
         _export.Execute(new NbdRequestHeader(NbdCommandFlags.None, command, 1, (ulong)offset, length), []);
 
-    /// <summary>A store whose every operation fails as a dying disk would (EIO = 5).</summary>
-    private sealed class FailingStore : IBackingStore
+    /// <summary>A store whose every operation fails as a dying disk would (EIO = 5), or only its flushes.</summary>
+    private sealed class FailingStore(bool onlyFlush = false) : IBackingStore
     {
+        private readonly int _error = onlyFlush ? 0 : 5;
+
         public long Size => 1 << 20;
 
         public string Description => "failing";
 
         public bool MayBlock => false;
 
-        public int Read(Span<byte> destination, long offset) => 5;
+        public int Read(Span<byte> destination, long offset) => _error;
 
-        public int Write(ReadOnlySpan<byte> source, long offset, bool forceUnitAccess) => 5;
+        public int Write(ReadOnlySpan<byte> source, long offset) => _error;
 
         public int Flush() => 5;
 
-        public int Trim(long offset, long length) => 5;
+        public int Trim(long offset, long length) => _error;
 
-        public int WriteZeroes(long offset, long length, bool mayDeallocate, bool fastOnly) => 5;
+        public int WriteZeroes(long offset, long length, bool mayDeallocate, bool fastOnly) => _error;
 
         public void Dispose()
         {

@@ -21,7 +21,7 @@ public sealed class StoreTests : IDisposable
     public void A_zero_store_reads_zeroes_and_drops_writes()
     {
         using var store = new ZeroStore(1 << 20);
-        Assert.Equal(0, store.Write(Enumerable.Repeat((byte)1, 512).ToArray(), 0, forceUnitAccess: true));
+        Assert.Equal(0, store.Write(Enumerable.Repeat((byte)1, 512).ToArray(), 0));
         byte[] data = Enumerable.Repeat((byte)0x5a, 512).ToArray();
         Assert.Equal(0, store.Read(data, 0));
         Assert.All(data, b => Assert.Equal(0, b));
@@ -41,7 +41,7 @@ public sealed class StoreTests : IDisposable
         Assert.Equal(0, store.Read(read, 4096));
         Assert.Equal(content[4096..], read);
 
-        Assert.Equal(0, store.Write(new byte[512], 0, forceUnitAccess: true));
+        Assert.Equal(0, store.Write(new byte[512], 0));
         Assert.Equal(0, store.Flush());
         Assert.All(File.ReadAllBytes(path)[..512], b => Assert.Equal(0, b));
     }
