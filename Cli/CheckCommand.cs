@@ -2,6 +2,7 @@ using System.CommandLine;
 using Dmp.Daemon;
 using Dmp.Native;
 using Dmp.Stats;
+using Dmp.Sysfs;
 
 namespace Dmp.Cli;
 
@@ -39,8 +40,8 @@ internal static class CheckCommand
         foreach (string device in selected.Order())
         {
             string directory = Path.Combine(devicesDirectory, device);
-            dmp += BlockStat.Parse(File.ReadAllText(Path.Combine(directory, "stat")));
-            kernel += BlockStat.Parse(SysBlock.Stat(device)) - BlockStat.Parse(File.ReadAllText(Path.Combine(directory, "baseline")));
+            dmp += BlockStat.Parse(File.ReadAllText(Path.Combine(directory, ModuleTree.BlockStatFile)));
+            kernel += BlockStat.Parse(SysBlock.Stat(device)) - BlockStat.Parse(File.ReadAllText(Path.Combine(directory, ModuleTree.BaselineFile)));
         }
 
         Console.Write(VolumesReport.Format(dmp.ToCounters()));

@@ -69,9 +69,7 @@ internal static class StatCommand
         }
 
         LoadedModule.Require(run);
-        string directory = device is null
-            ? Path.Combine(run.ModuleMount, "stat")
-            : run.DevicesDirectory(device);
+        string directory = run.StatDirectory(device);
         if (!Directory.Exists(directory))
         {
             throw new CommandException(device is null ? "the stat tree is not mounted" : $"{device} is not a device dmp serves");
@@ -82,7 +80,7 @@ internal static class StatCommand
             return StatWatch.Run(run, device, TimeSpan.FromSeconds(seconds));
         }
 
-        Console.Write(File.ReadAllText(Path.Combine(directory, json ? "json" : "volumes")));
+        Console.Write(File.ReadAllText(Path.Combine(directory, json ? ModuleTree.JsonFile : ModuleTree.VolumesFile)));
         return 0;
     }
 }

@@ -48,7 +48,7 @@ internal static class StatWatch
             {
                 try
                 {
-                    samples[name] = StatisticsJson.Parse(File.ReadAllText(Path.Combine(directory, "json")));
+                    samples[name] = StatisticsJson.Parse(File.ReadAllText(Path.Combine(directory, ModuleTree.JsonFile)));
                 }
                 catch (IOException)
                 {

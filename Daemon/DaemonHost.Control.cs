@@ -186,21 +186,14 @@ internal sealed partial class DaemonHost
     {
         lock (_lifecycle)
         {
-            if (device is null)
+            if (device is not null)
             {
-                IoCounters all = _statistics.SnapshotAndReset();
-                _devices.ForEach(served => BestEffort($"new baseline of {served.Name}", served.CaptureBaseline));
-                return all;
+                return FindDevice(device) is { } found ? ResetDevice(found) : null;
             }
 
-            if (FindDevice(device) is not { } found)
-            {
-                return null;
-            }
-
-            IoCounters counters = found.Statistics.SnapshotAndReset();
-            BestEffort($"new baseline of {found.Name}", found.CaptureBaseline);
-            return counters;
+            IoCounters all = _statistics.SnapshotAndReset();
+            _devices.ForEach(CaptureBaseline);
+            return all;
         }
     }
 

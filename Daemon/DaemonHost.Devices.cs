@@ -1,5 +1,6 @@
 using Dmp.Native;
 using Dmp.Native.DeviceMapper;
+using Dmp.Stats;
 using Dmp.Storage;
 using Dmp.Sysfs;
 using Tmds.Linux;
@@ -37,7 +38,7 @@ internal sealed partial class DaemonHost
             _catalog.Add(device.Name, device.Export);
             _tree.AddDevice(new DeviceFiles(
                 device.Statistics, device.Backing, device.Export.Size, () => device.Baseline,
-                () => HoldersOf([device.Name]), () => ResetDevice(device)));
+                () => HoldersOf([device.Name]), () => _ = ResetDevice(device)));
             SaveDeviceTable();
             return device;
         }
@@ -89,27 +90,20 @@ internal sealed partial class DaemonHost
     private static List<(string Name, string Target)> HoldersOf(IEnumerable<string> devices) =>
         devices.SelectMany(SysBlock.Holders).Distinct().Select(holder => (SysBlock.DmName(holder) ?? holder, $"/sys/block/{holder}")).ToList();
 
-    /// <summary>devices/NAME/reset: that device's counters alone, and its new baseline.</summary>
-    private static void ResetDevice(ServedDevice device)
+    /// <summary>devices/NAME/reset: zeroes that device's counters alone, takes its new baseline, and returns what the counters held.</summary>
+    private static IoCounters ResetDevice(ServedDevice device)
     {
-        device.Statistics.Reset();
-        BestEffort($"new baseline of {device.Name}", device.CaptureBaseline);
+        IoCounters counters = device.Statistics.SnapshotAndReset();
+        CaptureBaseline(device);
+        return counters;
     }
+
+    private static void CaptureBaseline(ServedDevice device) => BestEffort($"new baseline of {device.Name}", device.CaptureBaseline);
 
     private void SaveDeviceTable() => DeviceTable.Write(_run.DeviceTable, _devices.Select(device => device.Record));
 
     /// <summary>stat/reset: zeroes every counter and takes the kernel's counters as each device's new baseline.</summary>
-    private void ResetStatistics()
-    {
-        lock (_lifecycle)
-        {
-            _statistics.Reset();
-            foreach (ServedDevice device in _devices)
-            {
-                BestEffort($"new baseline of {device.Name}", device.CaptureBaseline);
-            }
-        }
-    }
+    private void ResetStatistics() => _ = ClearStatistics(null);
 
     /// <summary>Runs a step of clean-up that must not stop the steps after it; a failure is logged.</summary>
     private static void BestEffort(string step, Action action)

@@ -23,13 +23,15 @@ internal sealed class RunDirectory
     /// <summary>Where the sysfs-like tree is mounted: the counterpart of /sys/module/dmp.</summary>
     public string ModuleMount => Combine("module");
 
-    public string VolumesFile => Combine("module", Sysfs.ModuleTree.VolumesPath);
-
-    public string ResetFile => Combine("module", Sysfs.ModuleTree.ResetPath);
+    public string ResetFile => Combine("module", Sysfs.ModuleTree.StatDirectory, Sysfs.ModuleTree.ResetFile);
 
     /// <summary>The stat tree's <c>devices/</c>, or one device's directory in it.</summary>
     public string DevicesDirectory(string? device = null) =>
-        device is null ? Combine("module", Sysfs.ModuleTree.DevicesPath) : Combine("module", Sysfs.ModuleTree.DevicesPath, device);
+        device is null ? Combine("module", Sysfs.ModuleTree.DevicesDirectory) : Combine("module", Sysfs.ModuleTree.DevicesDirectory, device);
+
+    /// <summary>Where the statistics files are: the module's <c>stat/</c>, or one device's directory.</summary>
+    public string StatDirectory(string? device = null) =>
+        device is null ? Combine("module", Sysfs.ModuleTree.StatDirectory) : DevicesDirectory(device);
 
     /// <summary>Removes what a daemon keeps here besides its pid file (which it removes last).</summary>
     public void RemoveDaemonFiles()

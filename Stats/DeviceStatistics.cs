@@ -58,15 +58,9 @@ internal sealed class DeviceStatistics
     }
 
     /// <summary>Zeroes this device's counters alone (the module's sum drops by as much).</summary>
-    public void Reset()
-    {
-        lock (_module.Lock)
-        {
-            ResetLocked();
-        }
-    }
+    public void Reset() => SnapshotAndReset();
 
-    /// <summary>Reads and zeroes this device's counters in one step.</summary>
+    /// <summary>Reads and zeroes this device's counters alone, in one step (the module's sum drops by as much).</summary>
     public IoCounters SnapshotAndReset()
     {
         lock (_module.Lock)

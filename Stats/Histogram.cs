@@ -20,15 +20,4 @@ internal struct Histogram
 
     public static int BucketOf(long value) =>
         value <= 1 ? 0 : Math.Min(BucketCount - 1, 64 - BitOperations.LeadingZeroCount((ulong)value - 1));
-
-    public readonly long Total()
-    {
-        long total = 0;
-        foreach (long count in this)
-        {
-            total += count;
-        }
-
-        return total;
-    }
 }

@@ -15,12 +15,15 @@ namespace Dmp.Sysfs;
 /// </summary>
 internal sealed class ModuleTree
 {
-    public const string VolumesPath = "stat/volumes";
-    public const string ResetPath = "stat/reset";
-    public const string JsonPath = "stat/json";
-    public const string DevicesPath = "devices";
+    // The names the CLI reads back, as the tree makes them.
+    public const string StatDirectory = "stat";
+    public const string DevicesDirectory = "devices";
+    public const string VolumesFile = "volumes";
+    public const string JsonFile = "json";
+    public const string ResetFile = "reset";
+    public const string BlockStatFile = "stat";
+    public const string BaselineFile = "baseline";
 
-    private readonly ModuleStatistics _statistics;
     private readonly SysfsDirectory _devices;
 
     /// <param name="parameters">The load options, one read-only file each under <c>parameters/</c>.</param>
@@ -30,7 +33,6 @@ internal sealed class ModuleTree
         ModuleStatistics statistics, IReadOnlyList<(string Name, string Value)> parameters,
         Func<IReadOnlyList<(string Name, string Target)>> holders, Action reset)
     {
-        _statistics = statistics;
         Tree.Add(Tree.Root, Text("initstate", () => "live"));
         Tree.Add(Tree.Root, Text("refcnt", () => holders().Count.ToString(CultureInfo.InvariantCulture)));
         Tree.Add(Tree.Root, new SysfsDirectory("holders") { Links = holders });
@@ -41,9 +43,9 @@ internal sealed class ModuleTree
         }
 
         AddStatistics(
-            Tree.Directory("stat"), statistics.Snapshot,
+            Tree.Directory(StatDirectory), statistics.Snapshot,
             () => MetricsExposition.Format(statistics), device: null, reset);
-        _devices = Tree.Directory(DevicesPath);
+        _devices = Tree.Directory(DevicesDirectory);
     }
 
     public SysfsTree Tree { get; } = new();
@@ -54,10 +56,10 @@ internal sealed class ModuleTree
         DeviceStatistics statistics = files.Statistics;
         SysfsDirectory device = Tree.Add(_devices, new SysfsDirectory(statistics.Name));
         AddStatistics(device, statistics.Snapshot, () => MetricsExposition.Format([(statistics.Name, statistics.Snapshot())]), statistics.Name, files.Reset);
-        Tree.Add(device, new SysfsAttribute("stat", show: () => BlockStat.FromCounters(statistics.Snapshot()).Format()));
+        Tree.Add(device, new SysfsAttribute(BlockStatFile, show: () => BlockStat.FromCounters(statistics.Snapshot()).Format()));
         if (files.Baseline is { } baseline)
         {
-            Tree.Add(device, new SysfsAttribute("baseline", show: () => baseline()));
+            Tree.Add(device, new SysfsAttribute(BaselineFile, show: () => baseline()));
         }
 
         Tree.Add(device, Text("backing", () => files.Backing));
@@ -75,13 +77,13 @@ internal sealed class ModuleTree
 
     private void AddStatistics(SysfsDirectory directory, Func<IoCounters> snapshot, Func<string> metrics, string? device, Action reset)
     {
-        Tree.Add(directory, new SysfsAttribute("volumes", show: () => VolumesReport.Format(snapshot())));
+        Tree.Add(directory, new SysfsAttribute(VolumesFile, show: () => VolumesReport.Format(snapshot())));
         Tree.Add(directory, new SysfsAttribute("ops", show: () => OperationsReport.Format(snapshot())));
         Tree.Add(directory, new SysfsAttribute("latency", show: () => HistogramReport.FormatLatency(snapshot())));
         Tree.Add(directory, new SysfsAttribute("sizes", show: () => HistogramReport.FormatSizes(snapshot())));
         Tree.Add(directory, new SysfsAttribute("metrics", show: metrics.Invoke));
-        Tree.Add(directory, new SysfsAttribute("json", show: () => StatisticsJson.Format(device, snapshot())));
-        Tree.Add(directory, new SysfsAttribute("reset", store: value =>
+        Tree.Add(directory, new SysfsAttribute(JsonFile, show: () => StatisticsJson.Format(device, snapshot())));
+        Tree.Add(directory, new SysfsAttribute(ResetFile, store: value =>
         {
             if (!IsResetRequest(value))
             {
