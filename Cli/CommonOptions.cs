@@ -82,15 +82,17 @@ internal static class CommonOptions
     public static RunDirectory? ExplicitRunDirectoryOf(ParseResult result) =>
         result.GetResult(RunDirectory) is { Implicit: false } ? RunDirectoryOf(result) : null;
 
+    /// <summary>The --size of a command line for <paramref name="backings"/>, which must include one it applies to.</summary>
+    public static long SizeFor(ParseResult result, IReadOnlyCollection<BackingSpec> backings) =>
+        result.GetValue(Size) is not { } size ? DefaultSize
+        : backings.Any(backing => backing.IsSized) ? size
+        : throw new CommandException("--size applies only to memory and zero backings");
+
     /// <summary>The checked daemon options of a load, daemon or serve command line.</summary>
     public static DaemonOptions DaemonOptionsOf(ParseResult result)
     {
         BackingSpec[] backings = result.GetValue(Backings) is { Length: > 0 } given ? given : [BackingSpec.Memory];
-        long? size = result.GetValue(Size);
-        if (size is not null && !backings.Any(backing => backing.IsSized))
-        {
-            throw new CommandException("--size applies only to memory and zero backings");
-        }
+        long size = SizeFor(result, backings);
 
         string? repeated = backings.Where(backing => backing.Kind == BackingKind.File)
             .GroupBy(backing => backing.Path).FirstOrDefault(group => group.Count() > 1)?.Key;
@@ -101,7 +103,7 @@ internal static class CommonOptions
 
         string? textfile = result.GetValue(MetricsTextfile);
         return new DaemonOptions(
-            backings, size ?? DefaultSize, RunDirectoryOf(result), result.GetValue(Listen) ?? [],
+            backings, size, RunDirectoryOf(result), result.GetValue(Listen) ?? [],
             textfile is null ? null : Path.GetFullPath(textfile), !result.GetValue(NoStatistics));
     }
 }

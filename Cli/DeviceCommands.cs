@@ -46,10 +46,8 @@ internal static class DeviceCommands
         result =>
         {
             BackingSpec backing = result.GetValue(Backing)!;
-            long? size = result.GetValue(CommonOptions.Size);
-            return size is not null && !backing.IsSized
-                ? throw new CommandException("--size applies only to memory and zero backings")
-                : [DaemonHost.AttachRequest, backing.ToString(), (size ?? CommonOptions.DefaultSize).ToString(CultureInfo.InvariantCulture)];
+            long size = CommonOptions.SizeFor(result, [backing]);
+            return [DaemonHost.AttachRequest, backing.ToString(), size.ToString(CultureInfo.InvariantCulture)];
         });
 
     public static Command CreateDetach() => Create(

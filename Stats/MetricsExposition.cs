@@ -45,7 +45,7 @@ internal static class MetricsExposition
         {
             foreach (IoOperation operation in IoOperations.All)
             {
-                text.Append(name).Append(Labels(device, operation)).Append(' ').Append(Number(value(counters, operation))).Append('\n');
+                text.Append(name).Append('{').Append(Labels(device, operation)).Append("} ").Append(Number(value(counters, operation))).Append('\n');
             }
         }
     }
@@ -60,7 +60,7 @@ internal static class MetricsExposition
             foreach (IoOperation operation in IoOperations.All)
             {
                 Histogram histogram = histogramOf(counters, operation);
-                string labels = $"device=\"{Escape(device)}\",operation=\"{IoOperations.NameOf(operation)}\"";
+                string labels = Labels(device, operation);
                 long cumulative = 0;
                 for (int bucket = 0; bucket < Histogram.BucketCount; bucket++)
                 {
@@ -78,8 +78,9 @@ internal static class MetricsExposition
     private static void Header(StringBuilder text, string name, string type, string help) =>
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n').Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
 
+    /// <summary>The labels of a sample, without their braces (a histogram bucket adds <c>le</c>).</summary>
     private static string Labels(string device, IoOperation operation) =>
-        $"{{device=\"{Escape(device)}\",operation=\"{IoOperations.NameOf(operation)}\"}}";
+        $"device=\"{Escape(device)}\",operation=\"{IoOperations.NameOf(operation)}\"";
 
     private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
