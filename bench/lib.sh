@@ -1,11 +1,14 @@
 # shellcheck shell=bash
 # Helpers shared by the benchmark's parts, on the host and in the guest.
 #
+# shellcheck source=SCRIPTDIR/../tests/vm/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/../tests/vm/common.sh" # retry
+
 # Every measurement is printed as one line, "RESULT PART JOB CONTENDER ROUND VALUE UNIT", which
 # bench/report.py collects: medians, ratios, targets, the chart.
 
 # Knobs: ROUNDS interleaved rounds, RUNTIME seconds per run after RAMP seconds of warm-up, and
-# SMOKE=1 for a few seconds in all (make test), which runs each part on its first jobs only.
+# SMOKE=1 for a few seconds in all (make test): one round of a second, on a few jobs of each part.
 ROUNDS=${ROUNDS:-3}
 RUNTIME=${RUNTIME:-8}
 RAMP=${RAMP:-2}
@@ -46,18 +49,23 @@ fill() {
     fio --name=fill --rw=write --bs=1M --iodepth=8 "$@" --output=/dev/null >/dev/null 2>&1
 }
 
+# dmp_serve LOG ARGS...: starts `./dmp serve ARGS` in the background, its log in LOG and its pid in
+# $served, and waits for its ready line (the socket exists a little earlier, before it listens).
+dmp_serve() {
+    local log=$1
+    shift
+    ./dmp serve "$@" 2>"$log" &
+    # shellcheck disable=SC2034 # read by the caller
+    served=$!
+    wait_for grep -q ": ready: " "$log"
+}
+
 # elapsed_ms SINCE: milliseconds since SINCE (an $EPOCHREALTIME).
 elapsed_ms() {
     awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }'
 }
 
-# wait_for CHECK...: runs CHECK every 10 ms until it succeeds, for up to 10 s.
+# wait_for CHECK...: runs CHECK every 0.1 s until it succeeds, for up to 10 s.
 wait_for() {
-    local i
-    for ((i = 0; i < 1000; i++)); do
-        "$@" 2>/dev/null && return 0
-        sleep 0.01
-    done
-    echo "bench: gave up waiting for: $*" >&2
-    return 1
+    retry 100 "$@" 2>/dev/null || { echo "bench: gave up waiting for: $*" >&2; return 1; }
 }

@@ -21,9 +21,8 @@ trap 'if [[ -n $server ]]; then kill "$server" 2>/dev/null; wait; fi; rm -rf "$w
 
 # serve BACKING ARGS...: starts dmp serve on a Unix socket and waits until it is ready.
 serve() {
-    ./dmp serve "$@" --listen "unix:$work/sock" 2>"$work/log" &
-    server=$!
-    wait_for grep -q ": ready: " "$work/log"
+    dmp_serve "$work/log" "$@" --listen "unix:$work/sock"
+    server=$served
 }
 
 stop() {
@@ -37,7 +36,7 @@ nbd=(--ioengine=nbd --uri="nbd+unix:///?socket=$work/sock")
 # ---- allocation per request ----
 serve memory --size 1G --run-dir "$work/run"
 metrics=$work/run/module/stat/metrics
-wait_for test -s "$metrics"
+[[ -s $metrics ]] || { cat "$work/log" >&2; echo "bench: no stat tree at $metrics" >&2; exit 1; }
 fill "${nbd[@]}" --size=1G
 load() {
     fio --name=load --rw=randrw --bs=4k --iodepth=32 --size=1G --time_based --runtime="$1" "${nbd[@]}" \
@@ -71,19 +70,24 @@ stop
 result memory alloc-per-100k dmp 1 "$((least * 100000 / least_requests))" bytes
 
 # ---- peak RSS at depth 128 ----
-peak_rss() {
+# load_deep: 4k and 1M reads and writes at depth 128 (in this shell, so that a failing fio stops the run).
+load_deep() {
     fio_rate randread 4k 128 1 "${nbd[@]}" --size=1G >/dev/null
     fio_rate randwrite 4k 128 1 "${nbd[@]}" --size=1G >/dev/null
     fio_rate read 1M 128 1 "${nbd[@]}" --size=1G >/dev/null
     fio_rate write 1M 128 1 "${nbd[@]}" --size=1G >/dev/null
+}
+peak_rss_mib() {
     awk '$1 == "VmHWM:" { printf "%.0f\n", $2 / 1024 }' "/proc/$server/status"
 }
 serve zero --size 1G
-result memory peak-rss-inline dmp 1 "$(peak_rss)" MiB
+load_deep
+result memory peak-rss-inline dmp 1 "$(peak_rss_mib)" MiB
 stop
 truncate -s 1G "$image"
 serve "$image"
-result memory peak-rss-threadpool dmp 1 "$(peak_rss)" MiB
+load_deep
+result memory peak-rss-threadpool dmp 1 "$(peak_rss_mib)" MiB
 stop
 
 result memory binary dmp 1 "$(( $(stat -c %s dmp) / 1024 ))" KiB
@@ -96,6 +100,7 @@ for ((i = 1; i <= 5; i++)); do
     server=$!
     exec {log}<"$work/log.fifo"
     while read -r -u "$log" line && [[ $line != *": ready: "* ]]; do :; done
+    [[ $line == *": ready: "* ]] || { echo "bench: dmp serve ended before it was ready" >&2; exit 1; }
     result memory serve-ready dmp "$i" "$(elapsed_ms "$started")" ms
     stop
     exec {log}<&-

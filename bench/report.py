@@ -14,6 +14,8 @@ STATS_COST_LIMIT = 0.02
 ALLOC_LIMIT = 1024  # bytes per 100k requests
 RSS_LIMIT = 64  # MiB
 READY_LIMIT = 200  # ms
+# The contenders each comparing part runs, dmp first.
+CONTENDERS = {"user": ["dmp", "nbdkit", "qemu-nbd"], "kernel": ["dmp", "nbdkit", "brd"]}
 
 
 def load(path):
@@ -54,8 +56,9 @@ class Report:
         self.targets.append((what, met))
         return mark(met)
 
-    def comparison(self, part, title, contenders, rule):
+    def comparison(self, part, title, rule):
         """A table of one part's jobs: each contender's median, dmp's ratio to the others, the target."""
+        contenders = CONTENDERS[part]
         self.lines += ["", f"## {title}", ""]
         others = contenders[1:]
         header = ["job", "unit"] + contenders + [f"dmp / {o}" for o in others] + ["target"]
@@ -127,10 +130,11 @@ class Report:
 def chart(meta, medians, path):
     """Horizontal bars: every job's median relative to nbdkit's (= 1), userspace and kernel paths."""
     groups = []
-    for part, title, contenders in (
-        ("user", "Userspace path: fio --ioengine=nbd over a Unix socket", ["dmp", "nbdkit", "qemu-nbd"]),
-        ("kernel", "Kernel path: fio libaio on dm-linear, emulated guest", ["dmp", "nbdkit", "brd"]),
+    for part, title in (
+        ("user", "Userspace path: fio --ioengine=nbd over a Unix socket"),
+        ("kernel", "Kernel path: fio libaio on dm-linear, emulated guest"),
     ):
+        contenders = CONTENDERS[part]
         rows = []
         for job in jobs_of(medians, part):
             base = medians.get((part, job, "nbdkit"))
@@ -178,9 +182,9 @@ def main(tsv, markdown, svg):
     meta, medians, units = load(tsv)
     report = Report(meta, medians, units)
     report.comparison("user", "Userspace path (fio --ioengine=nbd over a Unix socket; -x2: two jobs, one connection each)",
-                      ["dmp", "nbdkit", "qemu-nbd"], report.user_rule)
+                      report.user_rule)
     report.comparison("kernel", "Kernel path (emulated guest; fio libaio O_DIRECT on dm-linear over each; only ratios mean anything)",
-                      ["dmp", "nbdkit", "brd"], report.kernel_rule)
+                      report.kernel_rule)
     report.counting_cost()
     report.memory()
     with open(markdown, "w") as out:

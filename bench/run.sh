@@ -16,6 +16,7 @@ if [[ ${1:-} == --smoke ]]; then
 fi
 # shellcheck source=SCRIPTDIR/lib.sh
 source bench/lib.sh
+guest_cpus=2
 
 raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
@@ -27,13 +28,13 @@ part() {
 }
 part "userspace path and the cost of counting (host)" bench/userspace.sh
 part "memory and start-up (host)" bench/memory.sh
-part "kernel path (qemu guest)" tests/vm/guest.sh --timeout 3600 \
+part "kernel path (qemu guest)" tests/vm/guest.sh --timeout 3600 --smp "$guest_cpus" \
     --env "ROUNDS=$ROUNDS" --env "RUNTIME=$RUNTIME" --env "RAMP=$RAMP" --env "SMOKE=$SMOKE" bench/kernel.sh
 
 {
     printf 'machine\t%s cores, %s, %s\n' "$(nproc)" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
         "$(awk '/^MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
-    printf 'kernel\thost %s; guest %s (qemu TCG, 2 vCPUs)\n' "$(uname -r)" "$(cat "${DMP_VM_CACHE:-/var/cache/dmp-vm}/kernel-version")"
+    printf 'kernel\thost %s; guest %s (qemu TCG, %s vCPUs)\n' "$(uname -r)" "$(vm_cached_version)" "$guest_cpus"
     printf 'versions\tfio %s, nbdkit %s, qemu-nbd %s, nbd-client %s, dmp %s\n' "$(fio --version | sed 's/^fio-//')" \
         "$(nbdkit --version | awk '{ print $2 }')" "$(qemu-nbd --version | awk 'NR == 1 { print $2 }')" \
         "$(dpkg-query -W -f='${Version}' nbd-client)" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"

@@ -21,10 +21,10 @@ socket() {
     echo "$work/$1.sock"
 }
 
-./dmp serve memory --size 1G --listen "unix:$(socket dmp)" 2>"$work/dmp.log" &
-pids+=($!)
-./dmp serve memory --size 1G --listen "unix:$(socket dmp-nostats)" --no-statistics 2>"$work/dmp-nostats.log" &
-pids+=($!)
+dmp_serve "$work/dmp.log" memory --size 1G --listen "unix:$(socket dmp)"
+pids+=("$served")
+dmp_serve "$work/dmp-nostats.log" memory --size 1G --listen "unix:$(socket dmp-nostats)" --no-statistics
+pids+=("$served")
 nbdkit -f -U "$(socket nbdkit)" memory 1G &
 pids+=($!)
 truncate -s 1G "$image"

@@ -42,3 +42,14 @@ vm_lock_cache() {
     exec {VM_LOCK_FD}>"$VM_CACHE/.lock"
     flock "$VM_LOCK_FD"
 }
+
+# retry TENTHS COMMAND...: retries COMMAND every 0.1 s, TENTHS times at most, until it succeeds.
+retry() {
+    local tries=$1 try
+    shift
+    for ((try = 0; try < tries; try++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}

@@ -3,6 +3,9 @@
 # done_testing. Each assertion prints "ok N - description" or
 # "not ok N - description" followed by "# " lines that say why.
 
+# shellcheck source=SCRIPTDIR/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+
 _tap_count=0
 _tap_failed=0
 # Commands' output goes to a file rather than a pipe, so that a daemon a
@@ -50,6 +53,14 @@ fails() {
     _tap_run 1 "$@"
 }
 
+# fails_saying DESCRIPTION SAYING REGEX COMMAND...: two tests from one run:
+# COMMAND exits non-zero, and what it printed (stdout and stderr) matches REGEX.
+fails_saying() {
+    local saying=$2 regex=$3
+    fails "$1" "${@:4}"
+    like "$saying" "$(<"$_tap_out")" "$regex"
+}
+
 # is DESCRIPTION ACTUAL EXPECTED: passes when the strings are equal.
 is() {
     local same=0
@@ -64,17 +75,6 @@ like() {
     [[ $2 =~ $3 ]] && matched=1
     _tap_result "$matched" "$1" "  got:          '$2'
   expected like: '$3'"
-}
-
-# retry TENTHS COMMAND...: retries COMMAND every 0.1 s, TENTHS times at most, until it succeeds.
-retry() {
-    local tries=$1 try
-    shift
-    for ((try = 0; try < tries; try++)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
 }
 
 # wait_for COMMAND...: retries COMMAND for up to 10 s until it succeeds.

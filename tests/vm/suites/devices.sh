@@ -68,8 +68,7 @@ ok "dmp check: correct for a device attached late" ./dmp check
 ok "a small free device" dmsetup create zero3 --table "0 1024 zero"
 before=$(state)
 bad_create() { # bad_create WHAT EXPECTED TABLE [NAME]
-    fails "$1 fails" ./dmp create "${4:-bad}" --table "$3"
-    like "... saying $2" "$(./dmp create "${4:-bad}" --table "$3" 2>&1 || true)" "^dmp: .*$2"
+    fails_saying "$1 fails" "... saying $2" "^dmp: .*$2" ./dmp create "${4:-bad}" --table "$3"
     is "... and leaves no trace" "$(state)" "$before"
 }
 bad_create "a wrong target type" "unknown target type 'linear'" "0 1024 linear /dev/mapper/zero3 0"
@@ -84,13 +83,10 @@ ok "... and unmap it" dmsetup remove probe
 
 # ---- remove and detach, and what holds them back ----
 exec 3</dev/mapper/dz
-fails "remove of an open device fails" ./dmp remove dz
-like "... saying it is in use" "$(./dmp remove dz 2>&1 || true)" "^dmp: device dz is in use$"
+fails_saying "remove of an open device fails" "... saying it is in use" "^dmp: device dz is in use$" ./dmp remove dz
 exec 3<&-
-fails "remove of a device that is not dmp's fails" ./dmp remove zero3
-like "... saying so" "$(./dmp remove zero3 2>&1 || true)" "^dmp: zero3 is not a dmp device"
-fails "detach of a held device fails" ./dmp detach nbd4
-like "... naming the holder" "$(./dmp detach nbd4 2>&1 || true)" "^dmp: nbd4 is held by dm-4 \(hand\)$"
+fails_saying "remove of a device that is not dmp's fails" "... saying so" "^dmp: zero3 is not a dmp device" ./dmp remove zero3
+fails_saying "detach of a held device fails" "... naming the holder" "^dmp: nbd4 is held by dm-4 \(hand\)$" ./dmp detach nbd4
 ok "remove of a mapping made by hand" ./dmp remove hand
 is "... leaves the device it attached by hand" "$(cat /sys/block/nbd4/size)" 32768
 ok "detach" ./dmp detach nbd4
@@ -103,8 +99,7 @@ for name in dz df dl; do
     ok "remove $name" ./dmp remove "$name"
 done
 ok "unload" ./dmp unload
-fails "a create without dmp loaded fails" ./dmp create late --table "0 1024 dmp /dev/mapper/zero3"
-like "... saying so" "$(./dmp create late --table "0 1024 dmp /dev/mapper/zero3" 2>&1 || true)" "^dmp: module dmp is not loaded$"
+fails_saying "a create without dmp loaded fails" "... saying so" "^dmp: module dmp is not loaded$" ./dmp create late --table "0 1024 dmp /dev/mapper/zero3"
 is "device-mapper holds only what was made by hand" "$(dmsetup ls | cut -f1 | sort | tr '\n' ' ')" "zero2 zero3 "
 is "no nbd device is connected" "$(cat /sys/block/nbd*/size | sort -u)" 0
 ok "the loop device detaches: nothing holds it" losetup -d "$loop"

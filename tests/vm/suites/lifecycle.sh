@@ -21,8 +21,7 @@ printf '#!/bin/sh\necho "modprobe: FATAL: Module $1 not found" >&2\nexit 1\n' >/
 chmod +x /tmp/no-modprobe
 ok "nbd is not loaded yet" test ! -e /sys/module/nbd
 ok "modprobe cannot find it" mount --bind /tmp/no-modprobe /usr/sbin/modprobe
-fails "load fails on a kernel without nbd" ./dmp load
-like "... saying why in one line" "$(./dmp load 2>&1 || true)" "^dmp: the kernel has no nbd support: modprobe nbd failed \(modprobe: FATAL: Module nbd not found\)$"
+fails_saying "load fails on a kernel without nbd" "... saying why in one line" "^dmp: the kernel has no nbd support: modprobe nbd failed \(modprobe: FATAL: Module nbd not found\)$" ./dmp load
 ok "... and leaves nothing behind" nothing_loaded
 ok "modprobe is back" umount /usr/sbin/modprobe
 
@@ -55,11 +54,9 @@ is "the file holds what was written through nbd2" "$(head -c 4194304 /tmp/disk.i
 ok "nothing is left loaded" nothing_loaded
 
 # ---- loads that fail change nothing ----
-fails "a missing backing fails the load" ./dmp load /tmp/absent.img
-like "... naming it" "$(./dmp load /tmp/absent.img 2>&1 || true)" "^dmp: open /tmp/absent.img: No such file or directory$"
+fails_saying "a missing backing fails the load" "... naming it" "^dmp: open /tmp/absent.img: No such file or directory$" ./dmp load /tmp/absent.img
 ok "... and leaves nothing behind" nothing_loaded
-fails "a bad second backing fails the load" ./dmp load memory /dev/null
-like "... naming it" "$(./dmp load memory /dev/null 2>&1 || true)" "^dmp: /dev/null is not a regular file or a block device"
+fails_saying "a bad second backing fails the load" "... naming it" "^dmp: /dev/null is not a regular file or a block device" ./dmp load memory /dev/null
 ok "... and the first one was never attached" nothing_loaded
 fails "a memory size the machine cannot map fails the load" ./dmp load --size 1P
 ok "... and leaves nothing behind" nothing_loaded
