@@ -38,7 +38,7 @@ internal sealed unsafe class AnonymousMemory : IDisposable
     /// <summary>Gives whole pages back (MADV_DONTNEED): they read as zeroes from then on.</summary>
     /// <returns>0 or errno.</returns>
     public int Discard(long pageAlignedOffset, long pageAlignedLength) =>
-        LibC.madvise(_start + pageAlignedOffset, (size_t)(ulong)pageAlignedLength, LibC.MADV_DONTNEED) == 0 ? 0 : Errno.Last;
+        Errno.Of(LibC.madvise(_start + pageAlignedOffset, (size_t)(ulong)pageAlignedLength, LibC.MADV_DONTNEED));
 
     public void Dispose()
     {

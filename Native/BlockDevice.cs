@@ -35,6 +35,6 @@ internal static unsafe class BlockDevice
         ulong* range = stackalloc ulong[2];
         range[0] = (ulong)offset;
         range[1] = (ulong)length;
-        return LibC.ioctl(fd, request, range) == 0 ? 0 : Errno.Last;
+        return Errno.Of(LibC.ioctl(fd, request, range));
     }
 }

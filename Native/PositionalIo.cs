@@ -70,14 +70,14 @@ internal static unsafe class PositionalIo
     }
 
     /// <returns>0 or errno.</returns>
-    public static int Truncate(int fd, long length) => LibC.ftruncate(fd, length) == 0 ? 0 : Errno.Last;
+    public static int Truncate(int fd, long length) => Errno.Of(LibC.ftruncate(fd, length));
 
     /// <returns>0 or errno.</returns>
-    public static int SyncData(int fd) => LibC.fdatasync(fd) == 0 ? 0 : Errno.Last;
+    public static int SyncData(int fd) => Errno.Of(LibC.fdatasync(fd));
 
     /// <returns>0 or errno (EOPNOTSUPP where the file system cannot).</returns>
     public static int Allocate(int fd, int mode, long offset, long length) =>
-        LibC.fallocate(fd, mode, offset, length) == 0 ? 0 : Errno.Last;
+        Errno.Of(LibC.fallocate(fd, mode, offset, length));
 
     /// <summary>What an open descriptor refers to: a block device, a regular file, or something else; and the file's size.</summary>
     public static (bool IsBlockDevice, bool IsRegularFile, long Size) Describe(int fd, string path)

@@ -11,7 +11,7 @@ internal static class Processes
     public static void StartSession() => _ = LibC.setsid();
 
     /// <returns>0 or errno (ESRCH: no such process).</returns>
-    public static int Signal(int pid, int signal) => LibC.kill(pid, signal) == 0 ? 0 : Errno.Last;
+    public static int Signal(int pid, int signal) => Errno.Of(LibC.kill(pid, signal));
 
     /// <summary>True once <paramref name="pid"/> no longer runs, counting a zombie nobody reaped yet as gone.</summary>
     public static bool HasExited(int pid)

@@ -250,7 +250,8 @@ internal sealed partial class FuseServer
         }
 
         SysfsNode[] children = _tree.List(directory);
-        var entries = new List<byte>();
+        byte[] entries = new byte[read.Size]; // zeroed: the padding after each name stays 0
+        int used = 0;
         for (int index = (int)Math.Min(read.Offset, (ulong)children.Length + 2); index < children.Length + 2; index++)
         {
             (string name, ulong inode, uint type) = index switch
@@ -266,12 +267,11 @@ internal sealed partial class FuseServer
             };
             byte[] nameBytes = Encoding.UTF8.GetBytes(name);
             int entryLength = (Unsafe.SizeOf<FuseDirentHeader>() + nameBytes.Length + 7) & ~7;
-            if (entries.Count + entryLength > read.Size)
+            if (used + entryLength > read.Size)
             {
                 break;
             }
 
-            var entry = new byte[entryLength];
             var dirent = new FuseDirentHeader
             {
                 Inode = inode,
@@ -279,12 +279,12 @@ internal sealed partial class FuseServer
                 NameLength = (uint)nameBytes.Length,
                 Type = type,
             };
-            MemoryMarshal.Write(entry, in dirent);
-            nameBytes.CopyTo(entry, Unsafe.SizeOf<FuseDirentHeader>());
-            entries.AddRange(entry);
+            MemoryMarshal.Write(entries.AsSpan(used), in dirent);
+            nameBytes.CopyTo(entries, used + Unsafe.SizeOf<FuseDirentHeader>());
+            used += entryLength;
         }
 
-        Reply(header, [.. entries]);
+        Reply(header, entries.AsSpan(0, used));
     }
 
     private FuseAttr AttributesOf(SysfsNode node) => new()

@@ -37,7 +37,7 @@ internal static unsafe class FuseMount
     {
         fixed (byte* mountPoint = NativeString.NullTerminated(target))
         {
-            return LibC.umount2(mountPoint, LibC.MNT_DETACH) == 0 ? 0 : Errno.Last;
+            return Errno.Of(LibC.umount2(mountPoint, LibC.MNT_DETACH));
         }
     }
 }
