@@ -34,8 +34,7 @@ internal sealed partial class DaemonHost
         try
         {
             _devices.Add(device);
-            DevicesChanged();
-            _catalog.Add(device.Name, device.Export);
+            _catalog.Add(device.Name, device.Export); // also the device list the FUSE thread reads, without the lifecycle lock
             _tree.AddDevice(new DeviceFiles(
                 device.Statistics, device.Backing, device.Export.Size, () => device.Baseline,
                 () => HoldersOf([device.Name]), () => _ = ResetDevice(device)));
@@ -71,7 +70,6 @@ internal sealed partial class DaemonHost
     private void DetachLocked(ServedDevice device)
     {
         _devices.Remove(device);
-        DevicesChanged();
         _catalog.Remove(device.Name);
         bool clientsEnded = _server?.DisconnectClients(device.Export) ?? true;
         _tree.RemoveDevice(device.Name);
@@ -83,8 +81,6 @@ internal sealed partial class DaemonHost
         _statistics.RemoveDevice(device.Statistics);
         SaveDeviceTable();
     }
-
-    private void DevicesChanged() => Volatile.Write(ref _deviceNames, _devices.Select(device => device.Name).ToArray());
 
     /// <summary>The device-mapper devices on the named devices, as links to their /sys/block entries (the stat tree's holders/).</summary>
     private static List<(string Name, string Target)> HoldersOf(IEnumerable<string> devices) =>

@@ -25,9 +25,6 @@ internal sealed partial class DaemonHost : IDisposable
     /// <summary>Guards the device list and the daemon's state; taken by control requests, resets and stopping.</summary>
     private readonly Lock _lifecycle = new();
     private readonly List<ServedDevice> _devices = [];
-
-    /// <summary>The served devices' names, replaced whole on every change, so the FUSE thread can read it without a lock.</summary>
-    private string[] _deviceNames = [];
     private PidFile? _pidFile;
     private NbdNetlinkClient? _netlink;
     private FuseServer? _sysfs;
@@ -41,7 +38,7 @@ internal sealed partial class DaemonHost : IDisposable
         _options = options;
         _run = options.RunDirectory;
         _statistics = new ModuleStatistics(options.Statistics);
-        _tree = new ModuleTree(_statistics, options.Parameters, () => HoldersOf(Volatile.Read(ref _deviceNames)), ResetStatistics);
+        _tree = new ModuleTree(_statistics, options.Parameters, () => HoldersOf(_catalog.List().Select(export => export.Name)), ResetStatistics);
     }
 
     /// <summary>Marks our devices in /sys/block/nbdN/backend, so a clean-up never touches anyone else's.</summary>
