@@ -4,6 +4,7 @@ using Dmp.Nbd;
 using Dmp.Native;
 using Dmp.Native.DeviceMapper;
 using Dmp.Native.Fuse;
+using Dmp.Native.IoUring;
 using Dmp.Native.Nbd;
 using Dmp.Native.Netlink;
 using Dmp.Storage;
@@ -41,6 +42,11 @@ public class KernelLayoutTests
         { "fuse_dirent", nameof(FuseDirentHeader), "ino=Inode off=NextOffset namelen=NameLength type=Type" },
         { "dm_ioctl", nameof(DmIoctl), "version=Version data_size=DataSize data_start=DataStart target_count=TargetCount open_count=OpenCount flags=Flags event_nr=EventNumber padding=Padding dev=Device name=Name uuid=Uuid data=Data" },
         { "dm_target_spec", nameof(DmTargetSpec), "sector_start=SectorStart length=Length status=Status next=Next target_type=TargetType" },
+        { "io_uring_sqe", nameof(IoUringSubmissionEntry), "opcode=Opcode flags=Flags ioprio=IoPriority fd=FileDescriptor off=Offset addr=Address len=Length rw_flags=OperationFlags user_data=UserData buf_index=BufferIndex personality=Personality splice_fd_in=SpliceFileDescriptorIn addr3=Address3 __pad2=Padding2" },
+        { "io_uring_cqe", nameof(IoUringCompletionEntry), "user_data=UserData res=Result flags=Flags" },
+        { "io_sqring_offsets", nameof(IoUringSubmissionRingOffsets), "head=Head tail=Tail ring_mask=RingMask ring_entries=RingEntries flags=Flags dropped=Dropped array=Array resv1=Reserved1 resv2=Reserved2" },
+        { "io_cqring_offsets", nameof(IoUringCompletionRingOffsets), "head=Head tail=Tail ring_mask=RingMask ring_entries=RingEntries overflow=Overflow cqes=Entries flags=Flags resv1=Reserved1 resv2=Reserved2" },
+        { "io_uring_params", nameof(IoUringParameters), "sq_entries=SubmissionEntries cq_entries=CompletionEntries flags=Flags sq_thread_cpu=SubmissionThreadCpu sq_thread_idle=SubmissionThreadIdle features=Features wq_fd=WorkQueueFd resv=Reserved sq_off=SubmissionRing cq_off=CompletionRing" },
         { "fuse_statfs_out", nameof(FuseStatfsOut), "st.blocks=Blocks st.bfree=FreeBlocks st.bavail=AvailableBlocks st.files=Files st.ffree=FreeFiles st.bsize=BlockSize st.namelen=NameLength st.frsize=FragmentSize st.padding=Padding st.spare=Spare" },
     };
 
@@ -154,6 +160,22 @@ public class KernelLayoutTests
         { "FALLOC_FL_ZERO_RANGE", PositionalIo.ZeroRange },
         { "FALLOC_FL_PUNCH_HOLE", PositionalIo.PunchHole },
         { "FALLOC_FL_KEEP_SIZE", PositionalIo.KeepSize },
+        { "IORING_OP_NOP", (long)IoUringOpcode.Nop },
+        { "IORING_OP_FSYNC", (long)IoUringOpcode.Fsync },
+        { "IORING_OP_POLL_ADD", (long)IoUringOpcode.PollAdd },
+        { "IORING_OP_READ", (long)IoUringOpcode.Read },
+        { "IORING_OP_WRITE", (long)IoUringOpcode.Write },
+        { "IORING_FSYNC_DATASYNC", IoUringSubmissionEntry.FsyncDataOnly },
+        { "RWF_DSYNC", IoUringSubmissionEntry.WriteDataSync },
+        { "POLLIN", IoUringSubmissionEntry.PollIn },
+        { "IORING_ENTER_GETEVENTS", IoRing.EnterGetEvents },
+        { "IORING_OFF_SQ_RING", IoRing.RingsMapOffset },
+        { "IORING_OFF_SQES", IoRing.SubmissionEntriesMapOffset },
+        { "IORING_FEAT_SINGLE_MMAP", IoUringParameters.FeatureSingleMmap },
+        { "IORING_FEAT_NODROP", IoUringParameters.FeatureNoDrop },
+        { "IORING_FEAT_RW_CUR_POS", IoUringParameters.FeatureReadWriteCurrentPosition },
+        { "__NR_io_uring_setup", IoRing.SetupSyscall },
+        { "__NR_io_uring_enter", IoRing.EnterSyscall },
     };
 
     [Theory]

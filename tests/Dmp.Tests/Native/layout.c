@@ -4,7 +4,9 @@
  * Built with gcc against the installed uapi headers (Debian's linux-libc-dev).
  */
 #include <stddef.h>
+#include <poll.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
 #include <linux/dm-ioctl.h>
@@ -12,6 +14,7 @@
 #include <linux/fs.h>
 #include <linux/fuse.h>
 #include <linux/genetlink.h>
+#include <linux/io_uring.h>
 #include <linux/nbd.h>
 #include <linux/nbd-netlink.h>
 #include <linux/netlink.h>
@@ -133,6 +136,31 @@ int main(void)
     CONSTANT(FATTR_LOCKOWNER); CONSTANT(FATTR_CTIME);
 
     CONSTANT(BLKGETSIZE64); CONSTANT(BLKSSZGET); CONSTANT(BLKDISCARD); CONSTANT(BLKZEROOUT); CONSTANT(FALLOC_FL_ZERO_RANGE); CONSTANT(FALLOC_FL_PUNCH_HOLE); CONSTANT(FALLOC_FL_KEEP_SIZE);
+    SIZE(io_uring_sqe);
+    FIELD(io_uring_sqe, opcode); FIELD(io_uring_sqe, flags); FIELD(io_uring_sqe, ioprio); FIELD(io_uring_sqe, fd);
+    FIELD(io_uring_sqe, off); FIELD(io_uring_sqe, addr); FIELD(io_uring_sqe, len); FIELD(io_uring_sqe, rw_flags);
+    FIELD(io_uring_sqe, user_data); FIELD(io_uring_sqe, buf_index); FIELD(io_uring_sqe, personality);
+    FIELD(io_uring_sqe, splice_fd_in); FIELD(io_uring_sqe, addr3); FIELD(io_uring_sqe, __pad2);
+    SIZE(io_uring_cqe);
+    FIELD(io_uring_cqe, user_data); FIELD(io_uring_cqe, res); FIELD(io_uring_cqe, flags);
+    SIZE(io_sqring_offsets);
+    FIELD(io_sqring_offsets, head); FIELD(io_sqring_offsets, tail); FIELD(io_sqring_offsets, ring_mask);
+    FIELD(io_sqring_offsets, ring_entries); FIELD(io_sqring_offsets, flags); FIELD(io_sqring_offsets, dropped);
+    FIELD(io_sqring_offsets, array); FIELD(io_sqring_offsets, resv1); FIELD(io_sqring_offsets, resv2);
+    SIZE(io_cqring_offsets);
+    FIELD(io_cqring_offsets, head); FIELD(io_cqring_offsets, tail); FIELD(io_cqring_offsets, ring_mask);
+    FIELD(io_cqring_offsets, ring_entries); FIELD(io_cqring_offsets, overflow); FIELD(io_cqring_offsets, cqes);
+    FIELD(io_cqring_offsets, flags); FIELD(io_cqring_offsets, resv1); FIELD(io_cqring_offsets, resv2);
+    SIZE(io_uring_params);
+    FIELD(io_uring_params, sq_entries); FIELD(io_uring_params, cq_entries); FIELD(io_uring_params, flags);
+    FIELD(io_uring_params, sq_thread_cpu); FIELD(io_uring_params, sq_thread_idle); FIELD(io_uring_params, features);
+    FIELD(io_uring_params, wq_fd); FIELD(io_uring_params, resv); FIELD(io_uring_params, sq_off); FIELD(io_uring_params, cq_off);
+    CONSTANT(IORING_OP_NOP); CONSTANT(IORING_OP_FSYNC); CONSTANT(IORING_OP_POLL_ADD); CONSTANT(IORING_OP_READ);
+    CONSTANT(IORING_OP_WRITE); CONSTANT(IORING_FSYNC_DATASYNC); CONSTANT(RWF_DSYNC); CONSTANT(POLLIN);
+    CONSTANT(IORING_ENTER_GETEVENTS); CONSTANT(IORING_OFF_SQ_RING); CONSTANT(IORING_OFF_SQES);
+    CONSTANT(IORING_FEAT_SINGLE_MMAP); CONSTANT(IORING_FEAT_NODROP); CONSTANT(IORING_FEAT_RW_CUR_POS);
+    CONSTANT(__NR_io_uring_setup); CONSTANT(__NR_io_uring_enter);
+
     DEVICE_NUMBER(43, 0); DEVICE_NUMBER(254, 3); DEVICE_NUMBER(259, 300); DEVICE_NUMBER(4095, 1048575);
     DEVICE_NUMBER(4096, 256);
     return 0;

@@ -1,0 +1,11 @@
+namespace Dmp.Native.IoUring;
+
+/// <summary>The <c>IORING_OP_*</c> operations dmp submits (linux/io_uring.h).</summary>
+internal enum IoUringOpcode : byte
+{
+    Nop = 0,
+    Fsync = 3,
+    PollAdd = 6,
+    Read = 22,
+    Write = 23,
+}
