@@ -10,6 +10,36 @@ internal static class CommonOptions
 {
     public const long DefaultSize = 1L << 30;
 
+    /// <summary>Most sockets one kernel device may have (each is served by a thread of its own).</summary>
+    public const int MaxConnections = 16;
+
+    /// <summary>The default of <c>--connections</c>: one socket per CPU, so that each CPU's requests have a queue of their own, at most 4.</summary>
+    public static int DefaultConnections { get; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
+
+    /// <summary><c>--cache</c> under a kernel nbd device, which keeps its own page cache above dmp: none by default.</summary>
+    public static Option<CacheMode> Cache { get; } = CacheOption(CacheMode.None, "none (the default: the kernel caches above dmp)");
+
+    /// <summary><c>--cache</c> for serve, whose clients keep no cache of their own: writeback by default, as nbdkit and qemu-nbd.</summary>
+    public static Option<CacheMode> ServeCache { get; } = CacheOption(CacheMode.Writeback, "writeback (the default, as nbdkit and qemu-nbd)");
+
+    public static Option<int> Connections { get; } = new("--connections")
+    {
+        Description = $"Sockets between the kernel and dmp per nbd device, a queue and a thread each (1 to {MaxConnections}; default {DefaultConnections}: one per CPU, at most 4)",
+        HelpName = "N",
+        DefaultValueFactory = _ => DefaultConnections,
+        CustomParser = result =>
+        {
+            string text = result.Tokens[0].Value;
+            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) ||
+                count < 1 || count > MaxConnections)
+            {
+                result.AddError($"--connections must be a number from 1 to {MaxConnections}, not '{text}'");
+            }
+
+            return count;
+        },
+    };
+
     public static Option<string> RunDirectory { get; } = new("--run-dir")
     {
         Description = "Where the daemon keeps its files and mounts the stat tree",
@@ -76,6 +106,33 @@ internal static class CommonOptions
     /// <summary>Hidden: serve without counting, to measure what counting costs.</summary>
     public static Option<bool> NoStatistics { get; } = new("--no-statistics") { Hidden = true };
 
+    private static Option<CacheMode> CacheOption(CacheMode defaultMode, string defaultDescription) => new("--cache")
+    {
+        Description = $"How files and block devices are accessed: none (O_DIRECT: no page cache in dmp) or writeback (the page cache; flushes are fdatasync); {defaultDescription}",
+        HelpName = "MODE",
+        DefaultValueFactory = _ => defaultMode,
+        CustomParser = result =>
+        {
+            try
+            {
+                return CacheModes.Parse(result.Tokens[0].Value);
+            }
+            catch (FormatException exception)
+            {
+                result.AddError(exception.Message);
+                return defaultMode;
+            }
+        },
+    };
+
+    /// <summary>The command's --cache, whichever of the two options it has.</summary>
+    public static CacheMode CacheOf(ParseResult result) =>
+        result.CommandResult.Command.Options.Contains(ServeCache) ? result.GetValue(ServeCache) : result.GetValue(Cache);
+
+    /// <summary>The command's --connections, or 1 for a command without it.</summary>
+    public static int ConnectionsOf(ParseResult result) =>
+        result.CommandResult.Command.Options.Contains(Connections) ? result.GetValue(Connections) : 1;
+
     public static RunDirectory RunDirectoryOf(ParseResult result) => new(result.GetValue(RunDirectory)!);
 
     /// <summary>The run directory only if the user named one (serve keeps none by default).</summary>
@@ -104,6 +161,6 @@ internal static class CommonOptions
         string? textfile = result.GetValue(MetricsTextfile);
         return new DaemonOptions(
             backings, size, RunDirectoryOf(result), result.GetValue(Listen) ?? [],
-            textfile is null ? null : Path.GetFullPath(textfile), !result.GetValue(NoStatistics));
+            textfile is null ? null : Path.GetFullPath(textfile), !result.GetValue(NoStatistics), CacheOf(result), ConnectionsOf(result));
     }
 }

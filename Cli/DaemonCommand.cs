@@ -15,6 +15,8 @@ internal static class DaemonCommand
             CommonOptions.Listen,
             CommonOptions.MetricsTextfile,
             CommonOptions.NoStatistics,
+            CommonOptions.Cache,
+            CommonOptions.Connections,
         };
         command.Hidden = true;
         command.SetAction(result => DaemonHost.Run(CommonOptions.DaemonOptionsOf(result)));

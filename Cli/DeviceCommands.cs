@@ -27,11 +27,11 @@ internal static class DeviceCommands
 
     public static Command CreateCreate() => Create(
         "create", "Create a dmp device: NAME proxies DEVICE, counted (dmsetup create NAME --table \"0 LEN dmp DEVICE\")",
-        [Name, Table],
+        [Name, Table, CommonOptions.Cache, CommonOptions.Connections],
         result =>
         {
             DmpTable table = DmpTable.Parse(result.GetValue(Table)!);
-            return [DaemonHost.CreateRequest, result.GetValue(Name)!, table.Length.ToString(CultureInfo.InvariantCulture), table.Device];
+            return [DaemonHost.CreateRequest, result.GetValue(Name)!, table.Length.ToString(CultureInfo.InvariantCulture), table.Device, .. DeviceOptions(result)];
         },
         KernelModules.EnsureDeviceMapper);
 
@@ -42,12 +42,12 @@ internal static class DeviceCommands
 
     public static Command CreateAttach() => Create(
         "attach", "Serve BACKING on the next free nbd device",
-        [Backing, CommonOptions.Size],
+        [Backing, CommonOptions.Size, CommonOptions.Cache, CommonOptions.Connections],
         result =>
         {
             BackingSpec backing = result.GetValue(Backing)!;
             long size = CommonOptions.SizeFor(result, [backing]);
-            return [DaemonHost.AttachRequest, backing.ToString(), size.ToString(CultureInfo.InvariantCulture)];
+            return [DaemonHost.AttachRequest, backing.ToString(), size.ToString(CultureInfo.InvariantCulture), .. DeviceOptions(result)];
         });
 
     public static Command CreateDetach() => Create(
@@ -59,6 +59,10 @@ internal static class DeviceCommands
         "status", "Show what is loaded: the daemon, each nbd device, its backing and size, and the dm devices on it",
         [],
         _ => [DaemonHost.StatusRequest]);
+
+    /// <summary>The request fields of --cache and --connections, as attach and create send them.</summary>
+    private static string[] DeviceOptions(ParseResult result) =>
+        [CommonOptions.CacheOf(result).Name(), CommonOptions.ConnectionsOf(result).ToString(CultureInfo.InvariantCulture)];
 
     /// <param name="request">Builds the control request from the command line, and checks it.</param>
     /// <param name="prepare">Runs once the input is known good and dmp is loaded, before the request is sent.</param>

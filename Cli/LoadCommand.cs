@@ -17,6 +17,8 @@ internal static class LoadCommand
             CommonOptions.Listen,
             CommonOptions.MetricsTextfile,
             CommonOptions.NoStatistics,
+            CommonOptions.Cache,
+            CommonOptions.Connections,
         };
         command.SetAction(Execute);
         return command;

@@ -20,6 +20,7 @@ internal static class ServeCommand
             CommonOptions.Listen,
             ReadOnly,
             CommonOptions.NoStatistics,
+            CommonOptions.ServeCache,
         };
         command.SetAction(result => ServeHost.Run(
             CommonOptions.DaemonOptionsOf(result), CommonOptions.ExplicitRunDirectoryOf(result), result.GetValue(ReadOnly)));

@@ -14,7 +14,7 @@ internal sealed partial class DaemonHost
     public const string RemoveRequest = "remove";
     public const string StatusRequest = "status";
 
-    private static readonly string[] StatusColumns = ["DEVICE", "SIZE", "BACKING", "DM DEVICES"];
+    private static readonly string[] StatusColumns = ["DEVICE", "SIZE", "BACKING", "CACHE", "CONNECTIONS", "IO", "DM DEVICES"];
 
     private ControlReply HandleControlRequest(string[] request)
     {
@@ -23,9 +23,11 @@ internal sealed partial class DaemonHost
             return request switch
             {
                 [UnloadRequest] => Unload(),
-                [AttachRequest, string backing, string size] => Attach(BackingSpec.Parse(backing), long.Parse(size, System.Globalization.CultureInfo.InvariantCulture)),
+                [AttachRequest, string backing, string size, string cache, string connections] =>
+                    Attach(BackingSpec.Parse(backing), ParseNumber(size), CacheModes.Parse(cache), (int)ParseNumber(connections)),
                 [DetachRequest, string device] => Detach(device),
-                [CreateRequest, string name, string sectors, string device] => Create(name, ulong.Parse(sectors, System.Globalization.CultureInfo.InvariantCulture), device),
+                [CreateRequest, string name, string sectors, string device, string cache, string connections] =>
+                    Create(name, ulong.Parse(sectors, System.Globalization.CultureInfo.InvariantCulture), device, CacheModes.Parse(cache), (int)ParseNumber(connections)),
                 [RemoveRequest, string name] => Remove(name),
                 [StatusRequest] => Status(),
                 [StatisticsRequests.Clear, string device, string format] => StatisticsRequests.Handle(device, format, ClearStatistics),
@@ -78,12 +80,14 @@ internal sealed partial class DaemonHost
         return ControlReply.Success();
     }
 
-    private ControlReply Attach(BackingSpec backing, long size)
+    private static long ParseNumber(string text) => long.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+
+    private ControlReply Attach(BackingSpec backing, long size, CacheMode cache, int connections)
     {
-        IBackingStore store = backing.Open(size);
+        IBackingStore store = backing.Open(size, cache);
         lock (_lifecycle)
         {
-            return ControlReply.Success(Describe(AttachLocked(store, createdFor: null)));
+            return ControlReply.Success(Describe(AttachLocked(store, createdFor: null, connections)));
         }
     }
 
@@ -100,7 +104,7 @@ internal sealed partial class DaemonHost
     /// The original's <c>dmsetup create NAME --table "0 LEN dmp DEVICE"</c>: serves DEVICE on a new nbd device
     /// and maps NAME onto it as <c>0 LEN linear nbdK 0</c>. Undoes whatever it did if a step fails.
     /// </summary>
-    private ControlReply Create(string name, ulong sectors, string path)
+    private ControlReply Create(string name, ulong sectors, string path, CacheMode cache, int connections)
     {
         using DeviceMapperControl deviceMapper = DeviceMapperControl.Open();
         if (deviceMapper.Find(name) is not null)
@@ -111,7 +115,7 @@ internal sealed partial class DaemonHost
         FileStore store;
         try
         {
-            store = FileStore.Open(path);
+            store = FileStore.Open(path, cache);
         }
         catch (NativeException exception)
         {
@@ -126,7 +130,7 @@ internal sealed partial class DaemonHost
 
         lock (_lifecycle)
         {
-            ServedDevice device = AttachLocked(store, createdFor: name);
+            ServedDevice device = AttachLocked(store, createdFor: name, connections);
             DmDevice? mapped = null;
             try
             {
@@ -208,13 +212,17 @@ internal sealed partial class DaemonHost
             {
                 string holders = string.Join(", ", SysBlock.Holders(device.Name).Select(holder => DescribeMapped(deviceMapper, holder)));
                 string name = device.IsConnected ? device.Name : $"{device.Name} (disconnected)";
-                rows.Add([name, device.Export.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), device.Backing, holders.Length > 0 ? holders : "-"]);
+                rows.Add([
+                    name, device.Export.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), device.Backing,
+                    IoUringStatus.CacheOf(device.Export.Store), device.Connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    IoUringStatus.Name(device.RequestPath), holders.Length > 0 ? holders : "-"]);
             }
 
-            int[] widths = Enumerable.Range(0, 4).Select(column => rows.Max(row => row[column].Length)).ToArray();
+            int last = StatusColumns.Length - 1;
+            int[] widths = Enumerable.Range(0, last).Select(column => rows.Max(row => row[column].Length)).ToArray();
             return ControlReply.Success(
-                [$"dmp loaded: daemon pid {Environment.ProcessId}, run directory {_run.Path}",
-                    .. rows.Select(row => string.Join("  ", row.Select((cell, column) => column < 3 ? cell.PadRight(widths[column]) : cell)))]);
+                [$"dmp loaded: daemon pid {Environment.ProcessId}, run directory {_run.Path}", IoUringStatus.Line,
+                    .. rows.Select(row => string.Join("  ", row.Select((cell, column) => column < last ? cell.PadRight(widths[column]) : cell)))]);
         }
     }
 

@@ -16,13 +16,13 @@ internal sealed partial class DaemonHost
     /// Serves <paramref name="store"/> on a new nbd device. Takes the store in every case: on failure it is
     /// closed here and nothing stays attached. The caller holds <see cref="_lifecycle"/>.
     /// </summary>
-    private ServedDevice AttachLocked(IBackingStore store, string? createdFor)
+    private ServedDevice AttachLocked(IBackingStore store, string? createdFor, int connections)
     {
         ServedDevice device;
         try
         {
             device = !_stopped
-                ? ServedDevice.Attach(_netlink!, store, _statistics, BackendIdentifier(_run), createdFor, DaemonLog.Write)
+                ? ServedDevice.Attach(_netlink!, store, _statistics, BackendIdentifier(_run), createdFor, connections, DaemonLog.Write)
                 : throw new InvalidOperationException("dmp is being unloaded");
         }
         catch

@@ -62,7 +62,7 @@ internal sealed partial class DaemonHost : IDisposable
             return 1;
         }
 
-        DaemonLog.Write($"loaded: {string.Join(", ", host._devices.Select(device => $"{device.Name} ({device.Backing})"))}");
+        DaemonLog.Write($"loaded: {string.Join(", ", host._devices.Select(device => $"{device.Name} ({device.Backing})"))}; {IoUringStatus.Line}");
         DaemonLauncher.Report(ControlReply.Success(
             [.. host._devices.Select(Describe), .. host._server?.Addresses.Select(address => $"listening on {address}") ?? []]));
         DaemonLauncher.DetachStandardStreams();
@@ -98,7 +98,7 @@ internal sealed partial class DaemonHost : IDisposable
         {
             foreach (BackingSpec backing in _options.Backings)
             {
-                stores.Add(backing.Open(_options.Size));
+                stores.Add(backing.Open(_options.Size, _options.Cache));
             }
 
             Directory.CreateDirectory(_run.ModuleMount);
@@ -120,7 +120,7 @@ internal sealed partial class DaemonHost : IDisposable
                 {
                     IBackingStore store = stores[0];
                     stores.RemoveAt(0); // from here on AttachLocked owns it
-                    AttachLocked(store, createdFor: null);
+                    AttachLocked(store, createdFor: null, _options.Connections);
                 }
             }
         }

@@ -8,13 +8,17 @@ namespace Dmp.Daemon;
 /// <param name="Listen">Where NBD clients may connect too (<c>--listen</c>); may be empty.</param>
 /// <param name="MetricsTextfile">Where to keep the metrics for node_exporter's textfile collector, if anywhere.</param>
 /// <param name="Statistics">False serves without counting (a hidden switch, to measure what counting costs).</param>
+/// <param name="Cache">How files and block devices are accessed.</param>
+/// <param name="Connections">Sockets per kernel nbd device (not used by serve, whose clients choose).</param>
 internal sealed record DaemonOptions(
     IReadOnlyList<BackingSpec> Backings,
     long Size,
     RunDirectory RunDirectory,
     IReadOnlyList<NbdListenAddress> Listen,
     string? MetricsTextfile = null,
-    bool Statistics = true)
+    bool Statistics = true,
+    CacheMode Cache = CacheMode.None,
+    int Connections = 1)
 {
     /// <summary>The hidden <c>daemon</c> command line that reproduces these options.</summary>
     public IReadOnlyList<string> ToArguments() =>
@@ -23,6 +27,7 @@ internal sealed record DaemonOptions(
             .. Listen.SelectMany(address => new[] { "--listen", address.ToString() }),
             .. MetricsTextfile is null ? Array.Empty<string>() : ["--metrics-textfile", MetricsTextfile],
             .. Statistics ? Array.Empty<string>() : ["--no-statistics"],
+            "--cache", Cache.Name(), "--connections", Connections.ToString(CultureInfo.InvariantCulture),
             "--", .. Backings.Select(backing => backing.ToString())];
 
     /// <summary>The options as the stat tree's <c>parameters/</c> shows them: name and value.</summary>
@@ -30,6 +35,8 @@ internal sealed record DaemonOptions(
     [
         ("backing", string.Join('\n', Backings.Select(backing => backing.ToString()))),
         ("size", Size.ToString(CultureInfo.InvariantCulture)),
+        ("cache", Cache.Name()),
+        ("connections", Connections.ToString(CultureInfo.InvariantCulture)),
         ("listen", string.Join('\n', Listen.Select(address => address.ToString()))),
         ("metrics_textfile", MetricsTextfile ?? ""),
         ("run_dir", RunDirectory.Path),

@@ -49,7 +49,7 @@ internal sealed class ServeHost : IDisposable
         using var host = new ServeHost(options, run, readOnly);
         using var stop = new StopSignals();
         host.Start();
-        DaemonLog.Write($"ready: serving {string.Join(", ", host._catalog.List().Select(entry => $"{entry.Name} ({entry.Export.Store.Description}, {entry.Export.Size} bytes)"))} on {string.Join(", ", host._server!.Addresses)}");
+        DaemonLog.Write($"ready: serving {string.Join(", ", host._catalog.List().Select(entry => $"{entry.Name} ({entry.Export.Store.Description}, {entry.Export.Size} bytes)"))} on {string.Join(", ", host._server!.Addresses)}; {IoUringStatus.Line}");
         stop.Wait();
         DaemonLog.Write("stopping");
         return 0;
@@ -84,7 +84,7 @@ internal sealed class ServeHost : IDisposable
 
         for (int index = 0; index < _options.Backings.Count; index++)
         {
-            IBackingStore store = _options.Backings[index].Open(_options.Size, _readOnly);
+            IBackingStore store = _options.Backings[index].Open(_options.Size, _options.Cache, _readOnly);
             _stores.Add(store);
             DeviceStatistics statistics = _statistics.AddDevice(ExportName(index));
             _catalog.Add(ExportName(index), new NbdExport(store, statistics, _readOnly));

@@ -6,7 +6,10 @@ using Dmp.Storage;
 
 namespace Dmp.Daemon;
 
-/// <summary>A kernel nbd device attached to the daemon over a socketpair, and the connection serving it.</summary>
+/// <summary>
+/// A kernel nbd device attached to the daemon over one or more socketpairs (the kernel spreads its
+/// requests over them, a hardware queue each), and the connections serving them, a thread each.
+/// </summary>
 internal sealed class ServedDevice
 {
     /// <summary>Logical block size: 512 lets 512-byte and 1 KiB direct IO through, as on the original.</summary>
@@ -14,15 +17,15 @@ internal sealed class ServedDevice
 
     private static readonly TimeSpan DisconnectTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly NbdConnection _connection;
+    private readonly List<NbdConnection> _connections;
     private volatile bool _detaching;
 
-    private ServedDevice(int index, string? createdFor, string baseline, NbdConnection connection)
+    private ServedDevice(int index, string? createdFor, string baseline, List<NbdConnection> connections)
     {
         Index = index;
         CreatedFor = createdFor;
         Baseline = baseline;
-        _connection = connection;
+        _connections = connections;
     }
 
     public int Index { get; }
@@ -37,12 +40,18 @@ internal sealed class ServedDevice
     /// <summary>The dm device <c>dmp create</c> attached this device for, if it did.</summary>
     public string? CreatedFor { get; }
 
-    public NbdExport Export => _connection.Export;
+    public NbdExport Export => _connections[0].Export;
 
     public DeviceStatistics Statistics => Export.Statistics;
 
+    /// <summary>The sockets the kernel has for this device.</summary>
+    public int Connections => _connections.Count;
+
+    /// <summary>How its requests are carried out (every connection alike).</summary>
+    public NbdRequestPath RequestPath => _connections[0].Path;
+
     /// <summary>False once the kernel side has gone (disconnected by someone else, or failed).</summary>
-    public bool IsConnected => !_connection.Completion.IsCompleted;
+    public bool IsConnected => _connections.TrueForAll(connection => !connection.Completion.IsCompleted);
 
     /// <summary>The kernel's /sys/block/nbdN/stat line when this device's counters were last zeroed.</summary>
     public string Baseline { get; private set; }
@@ -52,42 +61,57 @@ internal sealed class ServedDevice
     public static string NameOf(int index) => $"nbd{index}";
 
     /// <summary>
-    /// Hands one end of a socketpair to the kernel (NBD_CMD_CONNECT; the kernel picks a free device) and
-    /// serves <paramref name="store"/> on the other. The kernel's counters are read before the first
-    /// reply goes out, so that they and dmp's start from the same moment. On failure nothing stays
-    /// attached, and the store is still the caller's.
+    /// Hands one end of each of <paramref name="connections"/> socketpairs to the kernel (NBD_CMD_CONNECT; the
+    /// kernel picks a free device) and serves <paramref name="store"/> on the other ends. The kernel's counters
+    /// are read before the first reply goes out, so that they and dmp's start from the same moment. On
+    /// failure nothing stays attached, and the store is still the caller's.
     /// </summary>
     /// <param name="backendIdentifier">Marks the device as ours in /sys/block/nbdN/backend.</param>
     /// <param name="log">Told if the kernel side ends while nobody is detaching the device.</param>
     public static ServedDevice Attach(
-        NbdNetlinkClient netlink, IBackingStore store, ModuleStatistics statistics, string backendIdentifier, string? createdFor, Action<string> log)
+        NbdNetlinkClient netlink, IBackingStore store, ModuleStatistics statistics, string backendIdentifier, string? createdFor,
+        int connections, Action<string> log)
     {
-        (FileDescriptor ours, FileDescriptor theirs) = StreamSocket.CreatePair();
+        var ours = new List<FileDescriptor>();
+        var theirs = new List<FileDescriptor>();
+        var served = new List<NbdConnection>();
         int index = -1;
         DeviceStatistics? deviceStatistics = null;
         try
         {
-            using (theirs)
+            for (int i = 0; i < connections; i++)
             {
-                // The kernel keeps its own reference to the socket; ours can close once it is connected.
-                index = netlink.Connect(new NbdConnectParameters
-                {
-                    SocketFds = [theirs.Value],
-                    SizeBytes = store.Size,
-                    BlockSizeBytes = BlockSize,
-                    ServerFlags = (ushort)NbdExport.FlagsFor(readOnly: false),
-                    BackendIdentifier = backendIdentifier,
-                });
+                (FileDescriptor our, FileDescriptor their) = StreamSocket.CreatePair();
+                ours.Add(our);
+                theirs.Add(their);
             }
 
-            // Requests the kernel sends before the receiver starts wait in the socket.
+            index = netlink.Connect(new NbdConnectParameters
+            {
+                SocketFds = theirs.ConvertAll(socket => socket.Value),
+                SizeBytes = store.Size,
+                BlockSizeBytes = BlockSize,
+                ServerFlags = (ushort)NbdExport.FlagsFor(readOnly: false),
+                BackendIdentifier = backendIdentifier,
+            });
+
+            // Requests the kernel sends before the receivers start wait in the sockets.
             string baseline = SysBlock.Stat(NameOf(index));
             deviceStatistics = statistics.AddDevice(NameOf(index));
             var export = new NbdExport(store, deviceStatistics);
-            var device = new ServedDevice(index, createdFor, baseline, new NbdConnection(NameOf(index), ours, export));
-            device._connection.Completion.ContinueWith(
-                ended => device.ReportEnd(ended.Result, log), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            device._connection.Start();
+            foreach (FileDescriptor socket in ours)
+            {
+                served.Add(new NbdConnection(served.Count == 0 ? NameOf(index) : $"{NameOf(index)}.{served.Count}", socket, export));
+            }
+
+            var device = new ServedDevice(index, createdFor, baseline, served);
+            foreach (NbdConnection connection in served)
+            {
+                connection.Completion.ContinueWith(
+                    ended => device.ReportEnd(connection, ended.Result, log), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                connection.Start();
+            }
+
             return device;
         }
         catch
@@ -102,8 +126,13 @@ internal sealed class ServedDevice
                 statistics.RemoveDevice(deviceStatistics);
             }
 
-            ours.Dispose();
+            served.ForEach(connection => connection.Dispose()); // each closes its socket
+            ours.Skip(served.Count).ToList().ForEach(socket => socket.Dispose());
             throw;
+        }
+        finally
+        {
+            theirs.ForEach(socket => socket.Dispose()); // the kernel keeps its own references to the sockets it took
         }
     }
 
@@ -117,26 +146,26 @@ internal sealed class ServedDevice
     {
         _detaching = true;
         int error = netlink.Disconnect(Index);
-        if (!_connection.Completion.Wait(DisconnectTimeout) && !_connection.Drain(DisconnectTimeout))
+        if (!_connections.TrueForAll(connection => connection.Completion.Wait(DisconnectTimeout) || connection.Drain(DisconnectTimeout)))
         {
             return $"{Name}: requests still running after {2 * DisconnectTimeout.TotalSeconds} s; its store stays open";
         }
 
-        _connection.Dispose();
+        _connections.ForEach(connection => connection.Dispose());
         if (!storeInUse)
         {
             Export.Store.Dispose();
         }
 
-        string? failure = _connection.Completion.Result;
+        string? failure = _connections.Select(connection => connection.Completion.Result).FirstOrDefault(reason => reason is not null);
         return error != 0 ? $"{Name}: disconnect: {Errno.Describe(error)}" : failure is null ? null : $"{Name}: {failure}";
     }
 
-    private void ReportEnd(string? reason, Action<string> log)
+    private void ReportEnd(NbdConnection connection, string? reason, Action<string> log)
     {
         if (!_detaching)
         {
-            log($"{Name}: the kernel ended the connection{(reason is null ? "" : $": {reason}")}; the device no longer serves IO");
+            log($"{connection.Name}: the kernel ended the connection{(reason is null ? "" : $": {reason}")}; the device no longer serves IO on it");
         }
     }
 }

@@ -21,6 +21,11 @@ internal sealed partial class NbdConnection
         finally
         {
             // Every reply still owed is sent (or fails) before the connection counts as finished.
+            if (_ring is not null)
+            {
+                AwaitAllOnRing();
+            }
+
             for (int i = 0; i < MaxInFlight; i++)
             {
                 _slots.Wait();
@@ -67,7 +72,7 @@ internal sealed partial class NbdConnection
                 return $"write of {header.Length} bytes exceeds the {NbdProtocol.MaxPayloadLength}-byte limit";
             }
 
-            status = _inline ? ServeInline(header, receivedAt) : Dispatch(header, receivedAt);
+            status = _inline ? ServeInline(header, receivedAt) : _ring is not null ? Start(header, receivedAt) : Dispatch(header, receivedAt);
             if (status != 0)
             {
                 return $"receive failed in a write payload: {Errno.Describe(status == StreamSocket.EndOfStream ? LibC.EPIPE : status)}";
@@ -88,6 +93,11 @@ internal sealed partial class NbdConnection
         if (status != LibC.EAGAIN)
         {
             return status;
+        }
+
+        if (_ring is not null)
+        {
+            return ReceiveAlongsideRing(count);
         }
 
         if (_inline)
@@ -185,17 +195,19 @@ internal sealed partial class NbdConnection
     private NbdRequest Take(in NbdRequestHeader header)
     {
         _slots.Wait();
-        NbdRequest request = _requests.Get();
+        NativeBuffer? large;
         try
         {
-            request.Prepare(this, header, _largePayloads);
+            large = NbdRequest.IsLarge(header) ? _largePayloads.Rent(NbdRequest.PayloadLength(header)) : null;
         }
         catch
         {
-            Release(request); // e.g. no memory for a large payload: the slot must come back
+            _slots.Release(); // e.g. no memory for a large payload: the slot must come back
             throw;
         }
 
+        NbdRequest request = _requests.Get();
+        request.Prepare(this, header, large);
         return request;
     }
 }

@@ -11,9 +11,16 @@ internal sealed partial class NbdConnection
     /// <summary>Why sending failed, if it did; the receiver then only sees the end of stream it causes.</summary>
     private string? SendFailure => _output.Error is int error and not 0 ? $"send failed: {Errno.Describe(error)}" : null;
 
-    /// <summary>Sends the reply to a request the thread pool has carried out, and recycles the request.</summary>
+    /// <summary>Sends the reply to a request the thread pool has carried out, and recycles the request; on the
+    /// io_uring path, hands it back to the receiver, which does both.</summary>
     internal void Complete(NbdRequest request, int error)
     {
+        if (_ring is not null)
+        {
+            HandBack(request, error);
+            return;
+        }
+
         NbdRequestHeader header = request.Header;
         ReadOnlySpan<byte> data = header.Command == NbdCommand.Read && error == NbdError.None ? request.Payload : default;
         lock (_sendLock)

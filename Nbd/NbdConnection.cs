@@ -1,4 +1,5 @@
 using Dmp.Native;
+using Dmp.Native.IoUring;
 using Dmp.Stats;
 using Microsoft.Extensions.ObjectPool;
 
@@ -8,10 +9,12 @@ namespace Dmp.Nbd;
 /// The transmission phase on one connected stream socket, served by a thread of its own that reads
 /// requests in batches (<see cref="SocketReader"/>) and answers them in batches (<see cref="SocketWriter"/>).
 /// A store that only touches memory is served inline on that thread: no hand-off, and one send for all
-/// the replies to what one receive brought. A store that may block (a file, a disk) gets each request
-/// queued to the thread pool, so that many wait on the device at once; whichever thread finishes a
-/// request sends its reply, under a lock that only this connection's replies share. Replies may go out
-/// in any order, as the protocol allows. Each connection pools its own requests.
+/// the replies to what one receive brought. A store that may block (a file, a disk) has its requests
+/// started on the connection's own io_uring and answered, on the same thread, as the device completes
+/// them (<see cref="NbdRequestPath.Ring"/>); where io_uring is not to be had, each request is queued to the
+/// thread pool instead, so that many wait on the device at once, and whichever thread finishes a request
+/// sends its reply, under a lock that only this connection's replies share. Replies may go out in any
+/// order, as the protocol allows. Each connection pools its own requests.
 /// </summary>
 internal sealed partial class NbdConnection : IDisposable
 {
@@ -31,7 +34,8 @@ internal sealed partial class NbdConnection : IDisposable
     private readonly SocketReader _input;
     private readonly SocketWriter _output;
     private readonly bool _inline;
-    private readonly ObjectPool<NbdRequest> _requests = NbdRequestPoolPolicy.CreatePool();
+    private readonly NbdRequest?[] _requestsById = new NbdRequest?[MaxInFlight];
+    private readonly ObjectPool<NbdRequest> _requests;
     private readonly CounterShard _counters;
 
     /// <summary>False when statistics are switched off, to measure what counting costs.</summary>
@@ -42,19 +46,25 @@ internal sealed partial class NbdConnection : IDisposable
     private Thread? _receiver;
 
     /// <param name="name">Names the receiving thread, for debuggers and logs.</param>
-    public NbdConnection(string name, FileDescriptor socket, NbdExport export)
+    /// <param name="allowRing">False serves a store that may block on the thread pool even where io_uring is to be had.</param>
+    public NbdConnection(string name, FileDescriptor socket, NbdExport export, bool allowRing = true)
     {
         Name = name;
         _socket = socket;
         Export = export;
         _input = new SocketReader(socket.Value, BatchCapacity, PollBeforeSleep);
         _output = new SocketWriter(socket.Value, BatchCapacity);
+        _requests = NbdRequestPoolPolicy.CreatePool(_requestsById);
         _inline = !export.Store.MayBlock;
+        _ring = !_inline && allowRing ? TryCreateRing() : null;
+        _finishedWake = _ring is null ? null : new EventCounter();
         _counters = export.Statistics.OpenShard();
         _counting = export.Statistics.Enabled;
     }
 
     public string Name { get; }
+
+    public NbdRequestPath Path => _inline ? NbdRequestPath.Inline : _ring is not null ? NbdRequestPath.Ring : NbdRequestPath.ThreadPool;
 
     public NbdExport Export { get; }
 
@@ -95,6 +105,9 @@ internal sealed partial class NbdConnection : IDisposable
         _slots.Dispose();
         _input.Dispose();
         _output.Dispose();
+        _ring?.Dispose(); // the receiver waited for every request: only its socket poll and counter read may be left, both cancelled
+        _finishedWake?.Dispose();
+        _ringWords.Dispose();
         (_requests as IDisposable)?.Dispose();
         _largePayloads.Dispose();
     }

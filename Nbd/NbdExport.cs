@@ -1,3 +1,4 @@
+using Dmp.Native.IoUring;
 using Dmp.Stats;
 using Dmp.Storage;
 
@@ -78,7 +79,7 @@ internal sealed class NbdExport
     public bool TryGetMemory(scoped in NbdRequestHeader request, out Span<byte> memory)
     {
         memory = default;
-        return request.Command is NbdCommand.Read or NbdCommand.Write && Check(request) == NbdError.None &&
+        return request.Command is NbdCommand.Read or NbdCommand.Write && Validate(request) == NbdError.None &&
             Store.TryGetMemory((long)request.Offset, (int)request.Length, out memory);
     }
 
@@ -88,7 +89,7 @@ internal sealed class NbdExport
     public int Execute(in NbdRequestHeader request, Span<byte> payload)
     {
         NbdCommand command = request.Command;
-        if (Check(request) is int error and not NbdError.None)
+        if (Validate(request) is int error and not NbdError.None)
         {
             return error;
         }
@@ -113,9 +114,46 @@ internal sealed class NbdExport
         return NbdError.FromErrno(errno);
     }
 
+    /// <summary>
+    /// Starts a request that <see cref="Validate"/> passed on <paramref name="ring"/>, when the store can carry it
+    /// there (a READ, a WRITE or a FLUSH on an <see cref="IRingStore"/>); the completion then goes to <see cref="ErrorOf"/>.
+    /// </summary>
+    /// <returns>False when the request is not for the ring: <see cref="Execute"/> it instead.</returns>
+    public bool TryStart(IoRing ring, in NbdRequestHeader request, Span<byte> payload, ulong userData)
+    {
+        if (Store is not IRingStore store || request.Command is not (NbdCommand.Read or NbdCommand.Write or NbdCommand.Flush))
+        {
+            return false;
+        }
+
+        ref IoUringSubmissionEntry entry = ref ring.NextSubmission();
+        switch (request.Command)
+        {
+            case NbdCommand.Read:
+                store.PrepareRead(ref entry, payload, (long)request.Offset, userData);
+                break;
+            case NbdCommand.Write:
+                store.PrepareWrite(ref entry, payload, (long)request.Offset, (request.Flags & NbdCommandFlags.ForceUnitAccess) != 0, userData);
+                break;
+            default:
+                store.PrepareFlush(ref entry, userData);
+                break;
+        }
+
+        return true;
+    }
+
+    /// <summary>The NBD error for the ring's <paramref name="result"/> of a request <see cref="TryStart"/> started.</summary>
+    /// <returns>Null when a read or write moved fewer bytes than asked (the file shrank, say): <see cref="Execute"/>
+    /// the request again, which finishes what was left as pread and pwrite do.</returns>
+    public static int? ErrorOf(in NbdRequestHeader request, int result) =>
+        result < 0 ? NbdError.FromErrno(-result)
+        : request.Command is NbdCommand.Flush || result == (int)request.Length ? NbdError.None
+        : null;
+
     /// <summary>Whether the request may be carried out: its command, flags, permission and range.</summary>
     /// <returns>0, or the NBD error to reply with.</returns>
-    private int Check(in NbdRequestHeader request)
+    public int Validate(in NbdRequestHeader request)
     {
         NbdCommand command = request.Command;
         if (CountedAs(command) is null || (request.Flags & ~AllowedFlags(command)) != 0)

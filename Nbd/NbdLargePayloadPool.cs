@@ -22,26 +22,63 @@ internal sealed class NbdLargePayloadPool : IDisposable
     /// <summary>A buffer of at least <paramref name="length"/> bytes, once the budget has room for them.</summary>
     public NativeBuffer Rent(int length)
     {
+        NativeBuffer? buffer;
         lock (_gate)
         {
-            while (_held > 0 && _held + length > _budget)
+            while (!TryRentLocked(length, out buffer))
             {
                 Monitor.Wait(_gate);
             }
+        }
 
-            _held += length;
-            for (int i = _kept.Count - 1; i >= 0; i--)
+        return buffer ?? Allocate(length);
+    }
+
+    /// <summary>A buffer of at least <paramref name="length"/> bytes if the budget has room for them now, for a
+    /// caller that must not wait here (it frees the budget itself).</summary>
+    public bool TryRent(int length, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NativeBuffer? buffer)
+    {
+        bool rented;
+        lock (_gate)
+        {
+            rented = TryRentLocked(length, out buffer);
+        }
+
+        if (rented)
+        {
+            buffer ??= Allocate(length);
+        }
+
+        return rented;
+    }
+
+    /// <summary>Takes <paramref name="length"/> bytes of the budget if it has room, and a kept buffer if one is large enough.</summary>
+    private bool TryRentLocked(int length, out NativeBuffer? kept)
+    {
+        kept = null;
+        if (_held > 0 && _held + length > _budget)
+        {
+            return false;
+        }
+
+        _held += length;
+        for (int i = _kept.Count - 1; i >= 0; i--)
+        {
+            if (_kept[i].Capacity >= length)
             {
-                NativeBuffer kept = _kept[i];
-                if (kept.Capacity >= length)
-                {
-                    _kept.RemoveAt(i);
-                    _keptBytes -= kept.Capacity;
-                    return kept;
-                }
+                kept = _kept[i];
+                _kept.RemoveAt(i);
+                _keptBytes -= kept.Capacity;
+                break;
             }
         }
 
+        return true;
+    }
+
+    /// <summary>A new buffer for budget already taken.</summary>
+    private NativeBuffer Allocate(int length)
+    {
         try
         {
             return new NativeBuffer(length);

@@ -16,10 +16,22 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
     private NativeBuffer? _large;
     private NbdConnection? _connection;
 
+    /// <param name="id">Its index among its connection's requests.</param>
+    public NbdRequest(int id) => Id = id;
+
+    /// <summary>Its index among its connection's requests: what its io_uring submissions carry as user data.</summary>
+    public int Id { get; }
+
     public NbdRequestHeader Header { get; private set; }
 
     /// <summary>When the request's header was read (<see cref="System.Diagnostics.Stopwatch"/> ticks), for its service time.</summary>
     public long ReceivedAt { get; set; }
+
+    /// <summary>The reply's error, once a worker has carried the request out for a connection that answers on its own thread.</summary>
+    public int Error { get; set; }
+
+    /// <summary>The next request in the connection's list of those workers have finished.</summary>
+    public NbdRequest? NextFinished { get; set; }
 
     /// <summary>The request's data: what a WRITE carries, or what a READ returns.</summary>
     public Span<byte> Payload => (_large ?? _buffer).Slice(PayloadLength(Header));
@@ -30,19 +42,18 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
             ? (int)header.Length
             : 0;
 
-    /// <param name="largePayloads">Where a payload over <see cref="BufferCapacity"/> gets its buffer (it may wait there).</param>
-    public void Prepare(NbdConnection connection, in NbdRequestHeader header, NbdLargePayloadPool largePayloads)
+    /// <summary>True when the request's payload does not fit its own buffer: it needs a large one.</summary>
+    public static bool IsLarge(in NbdRequestHeader header) => PayloadLength(header) > BufferCapacity;
+
+    /// <param name="large">The buffer rented for a payload over <see cref="BufferCapacity"/> (<see cref="IsLarge"/>), or null.</param>
+    public void Prepare(NbdConnection connection, in NbdRequestHeader header, NativeBuffer? large)
     {
         _connection = connection;
         Header = header;
-        int length = PayloadLength(header);
-        if (length > BufferCapacity)
-        {
-            _large = largePayloads.Rent(length);
-        }
+        _large = large;
     }
 
-    /// <summary>Gives back the large buffer <see cref="Prepare"/> rented, if it did.</summary>
+    /// <summary>Gives back the large buffer <see cref="Prepare"/> was given, if it was.</summary>
     public void ReturnLargeBuffer(NbdLargePayloadPool largePayloads)
     {
         if (_large is not null)
@@ -53,7 +64,11 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
     }
 
     /// <summary>Forgets the connection, so that a pooled request keeps nothing alive.</summary>
-    public void Clear() => _connection = null;
+    public void Clear()
+    {
+        _connection = null;
+        NextFinished = null;
+    }
 
     public void Execute()
     {

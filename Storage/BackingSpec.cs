@@ -17,13 +17,13 @@ internal sealed record BackingSpec(BackingKind Kind, string? Path)
     /// <summary>True for the kinds whose size the user chooses (with --size).</summary>
     public bool IsSized => Kind != BackingKind.File;
 
-    /// <summary>Opens the store; <paramref name="size"/> applies to memory and zero backings.</summary>
+    /// <summary>Opens the store; <paramref name="size"/> applies to memory and zero backings, <paramref name="cache"/> to files and devices.</summary>
     /// <param name="readOnly">A file or device is then opened for reading only.</param>
-    public IBackingStore Open(long size, bool readOnly = false) => Kind switch
+    public IBackingStore Open(long size, CacheMode cache, bool readOnly = false) => Kind switch
     {
         BackingKind.Memory => new MemoryStore(size),
         BackingKind.Zero => new ZeroStore(size),
-        _ => FileStore.Open(Path!, readOnly),
+        _ => FileStore.Open(Path!, cache, readOnly),
     };
 
     /// <summary>The argument form, which <see cref="Parse"/> reads back.</summary>

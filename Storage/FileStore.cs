@@ -1,15 +1,17 @@
 using Dmp.Native;
+using Dmp.Native.IoUring;
 using Tmds.Linux;
 
 namespace Dmp.Storage;
 
 /// <summary>
-/// A regular file or a block device, accessed with pread/pwrite at the request's offset. Aligned
-/// requests bypass the page cache (O_DIRECT), so the daemon keeps no second copy of what the
-/// kernel above it already caches; the rare unaligned one, and stores whose file system refuses
-/// O_DIRECT, go through a buffered descriptor of the same file.
+/// A regular file or a block device, read and written at the request's offset: with pread/pwrite, or
+/// on an io_uring (<see cref="IRingStore"/>). Under <see cref="CacheMode.None"/> aligned requests bypass
+/// the page cache (O_DIRECT), so the daemon keeps no second copy of what the kernel above it already
+/// caches; the rare unaligned one, and stores whose file system refuses O_DIRECT, go through a buffered
+/// descriptor of the same file. Under <see cref="CacheMode.Writeback"/> every request goes through the page cache.
 /// </summary>
-internal sealed unsafe class FileStore : IBackingStore
+internal sealed unsafe class FileStore : IRingStore
 {
     private const int ZeroChunk = 1 << 20;
 
@@ -23,8 +25,9 @@ internal sealed unsafe class FileStore : IBackingStore
     private readonly int _directAlignment;
     private readonly bool _isBlockDevice;
 
-    private FileStore(FileDescriptor buffered, FileDescriptor? direct, int directAlignment, string path, long size, bool isBlockDevice)
+    private FileStore(FileDescriptor buffered, FileDescriptor? direct, int directAlignment, string path, long size, bool isBlockDevice, CacheMode cache)
     {
+        Cache = cache;
         _buffered = buffered;
         _direct = direct;
         _directAlignment = directAlignment;
@@ -39,11 +42,13 @@ internal sealed unsafe class FileStore : IBackingStore
 
     public string Description { get; }
 
+    public CacheMode Cache { get; }
+
     /// <summary>
     /// Opens <paramref name="path"/> for reading and writing (or reading only). A block device is claimed
     /// exclusively (O_EXCL), so it cannot be mounted or mapped by someone else while dmp serves it.
     /// </summary>
-    public static FileStore Open(string path, bool readOnly = false)
+    public static FileStore Open(string path, CacheMode cache, bool readOnly = false)
     {
         int access = readOnly ? LibC.O_RDONLY : LibC.O_RDWR;
         var descriptors = new List<FileDescriptor>();
@@ -60,7 +65,7 @@ internal sealed unsafe class FileStore : IBackingStore
             // is opened after the claim, by this process, so the claim does not refuse it.
             int flags = access | (isBlockDevice ? LibC.O_EXCL : 0);
             FileDescriptor buffered = isBlockDevice ? Track(descriptors, FileDescriptor.Open(path, flags)) : probe;
-            FileDescriptor? direct = FileDescriptor.TryOpen(path, (flags & ~LibC.O_EXCL) | LibC.O_DIRECT, out _);
+            FileDescriptor? direct = cache == CacheMode.None ? FileDescriptor.TryOpen(path, (flags & ~LibC.O_EXCL) | LibC.O_DIRECT, out _) : null;
             if (direct is not null)
             {
                 Track(descriptors, direct);
@@ -73,7 +78,7 @@ internal sealed unsafe class FileStore : IBackingStore
                 probe.Dispose(); // the unclaimed first look; the claim lives on in the buffered descriptor
             }
 
-            return new FileStore(buffered, direct, alignment, path, size, isBlockDevice);
+            return new FileStore(buffered, direct, alignment, path, size, isBlockDevice, cache);
         }
         catch
         {
@@ -99,6 +104,26 @@ internal sealed unsafe class FileStore : IBackingStore
     }
 
     public int Flush() => PositionalIo.SyncData(_buffered.Value);
+
+    public void PrepareRead(ref IoUringSubmissionEntry entry, Span<byte> destination, long offset, ulong userData)
+    {
+        fixed (byte* start = destination)
+        {
+            entry.PrepareRead(DescriptorFor(start, offset, destination.Length), start, destination.Length, offset, userData);
+        }
+    }
+
+    public void PrepareWrite(ref IoUringSubmissionEntry entry, ReadOnlySpan<byte> source, long offset, bool forceUnitAccess, ulong userData)
+    {
+        fixed (byte* start = source)
+        {
+            entry.PrepareWrite(
+                DescriptorFor(start, offset, source.Length), start, source.Length, offset,
+                forceUnitAccess ? IoUringSubmissionEntry.WriteDataSync : 0, userData);
+        }
+    }
+
+    public void PrepareFlush(ref IoUringSubmissionEntry entry, ulong userData) => entry.PrepareDataSync(_buffered.Value, userData);
 
     public int Trim(long offset, long length)
     {

@@ -4,14 +4,15 @@ using Dmp.Stats;
 namespace Dmp.Tests.Nbd;
 
 /// <summary>
-/// The transmission phase on both of its paths: a memory store served inline on the receiving thread,
-/// and a file store served on the thread pool (<see cref="ServedConnection"/>). Every test runs on each.
+/// The transmission phase on each of its paths: a memory store served inline on the receiving thread,
+/// files on the disk and on tmpfs in both cache modes served through io_uring, and a file served on the
+/// thread pool (<see cref="ServedConnection.Backings"/>). Every test runs on each.
 /// </summary>
 public sealed class NbdConnectionTests
 {
     private const long Size = 64 << 20;
 
-    public static TheoryData<string> Backings => ["memory", "file"];
+    public static TheoryData<string> Backings => [.. ServedConnection.Backings];
 
     [Theory]
     [MemberData(nameof(Backings))]
@@ -235,6 +236,37 @@ public sealed class NbdConnectionTests
         Assert.Equal((0u, 9UL), client.ReceiveReply());
 
         Assert.Equal(payload, ReadBack(client, 10, 8192, 4096));
+    }
+
+    /// <summary>tmpfs has no FALLOC_FL_ZERO_RANGE, so 32 MiB of kept zeroes are written by hand, on a worker: the
+    /// reads behind them complete on the ring first, and their replies overtake.</summary>
+    [Theory]
+    [InlineData("tmpfs-none")]
+    [InlineData("tmpfs-writeback")]
+    public void A_slow_request_does_not_hold_up_the_replies_to_quick_ones_behind_it(string backing)
+    {
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        client.Send(NbdCommand.WriteZeroes, 1, 0, 32 << 20, flags: NbdCommandFlags.NoHole);
+        for (int i = 0; i < 8; i++)
+        {
+            client.Send(NbdCommand.Read, (ulong)(10 + i), (ulong)(Size - 4096), 4096);
+        }
+
+        var order = new List<ulong>();
+        for (int i = 0; i < 9; i++)
+        {
+            (uint error, ulong cookie) = client.ReceiveReply();
+            Assert.Equal(0u, error);
+            order.Add(cookie);
+            if (cookie != 1)
+            {
+                client.ReceiveExactly(new byte[4096]);
+            }
+        }
+
+        Assert.Equal(1UL, order[^1]);
+        Assert.Equal(new OperationCounters(1, 32 << 20, 0), served.Statistics.Snapshot()[IoOperation.WriteZeroes]);
     }
 
     /// <summary>Reads a range, checks that the reply reports success, and returns the data.</summary>

@@ -5,10 +5,11 @@ namespace Dmp.Tests.Nbd;
 [Collection(Measurement.Name)]
 public sealed class NbdRequestAllocationTests
 {
-    /// <summary>Both request paths: served inline (memory) and on the thread pool (file).</summary>
+    public static TheoryData<string> Backings => [.. ServedConnection.Backings];
+
+    /// <summary>Every request path: served inline (memory), through io_uring (files), and on the thread pool.</summary>
     [Theory]
-    [InlineData("memory")]
-    [InlineData("file")]
+    [MemberData(nameof(Backings))]
     public void A_request_allocates_nothing_in_steady_state(string backing)
     {
         using var served = new ServedConnection(64 << 20, backing);

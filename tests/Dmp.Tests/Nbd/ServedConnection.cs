@@ -8,25 +8,39 @@ namespace Dmp.Tests.Nbd;
 /// <summary>An export served on one end of a socketpair, with a test client on the other.</summary>
 internal sealed class ServedConnection : IDisposable
 {
+    /// <summary>
+    /// A backing on every request path: a memory store (served inline); files on the disk and on tmpfs in
+    /// both cache modes (on io_uring); and a file on the thread pool, where io_uring is not to be had.
+    /// </summary>
+    public static readonly string[] Backings = ["memory", "disk-none", "disk-writeback", "tmpfs-none", "tmpfs-writeback", "disk-thread-pool"];
+
     private readonly IBackingStore _store;
     private readonly string? _file;
 
-    /// <param name="backing">"memory", which the connection serves inline on its receiving thread, or "file"
-    /// (a file under /tmp), which may block and is served on the thread pool.</param>
+    /// <param name="backing">"memory" or "zero", or one of <see cref="Backings"/>' files: "disk-" (under /var/tmp)
+    /// or "tmpfs-" (under /dev/shm), then a cache mode or "thread-pool" (no io_uring, cache mode none).</param>
     public ServedConnection(long size, string backing = "memory")
     {
-        if (backing == "file")
+        bool allowRing = true;
+        CacheMode cache = CacheMode.None;
+        if (backing.Split('-', 2) is [string fileSystem and ("disk" or "tmpfs"), string mode])
         {
-            _file = Path.Combine(Path.GetTempPath(), $"dmp-connection-{Guid.NewGuid():N}");
+            _file = Path.Combine(fileSystem == "disk" ? "/var/tmp" : "/dev/shm", $"dmp-connection-{Guid.NewGuid():N}");
             using (FileStream stream = File.Create(_file))
             {
                 stream.SetLength(size);
             }
+
+            allowRing = mode != "thread-pool";
+            cache = allowRing ? CacheModes.Parse(mode) : CacheMode.None;
         }
 
-        _store = BackingSpec.Parse(_file ?? backing).Open(size);
+        _store = BackingSpec.Parse(_file ?? backing).Open(size, cache);
         (FileDescriptor server, FileDescriptor client) = StreamSocket.CreatePair();
-        Connection = new NbdConnection("test", server, new NbdExport(_store, Statistics));
+        Connection = new NbdConnection("test", server, new NbdExport(_store, Statistics), allowRing);
+        Assert.Equal(
+            backing is "memory" or "zero" ? NbdRequestPath.Inline : allowRing ? NbdRequestPath.Ring : NbdRequestPath.ThreadPool,
+            Connection.Path);
         Connection.Start();
         Client = new NbdTestClient(client);
     }

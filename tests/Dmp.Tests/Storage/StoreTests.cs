@@ -34,7 +34,7 @@ public sealed class StoreTests : IDisposable
         byte[] content = Enumerable.Range(0, 8192).Select(i => (byte)i).ToArray();
         File.WriteAllBytes(path, content);
 
-        using FileStore store = FileStore.Open(path);
+        using FileStore store = FileStore.Open(path, CacheMode.None);
         Assert.Equal(8192, store.Size);
         Assert.Equal(path, store.Description);
         byte[] read = new byte[4096];
@@ -53,7 +53,7 @@ public sealed class StoreTests : IDisposable
         File.WriteAllBytes(path, Enumerable.Repeat((byte)0xff, 1 << 20).ToArray());
         long allocatedBefore = AllocatedBytes(path);
 
-        using (FileStore store = FileStore.Open(path))
+        using (FileStore store = FileStore.Open(path, CacheMode.None))
         {
             Assert.Equal(0, store.Trim(0, 1 << 19));
             Assert.Equal(0, store.WriteZeroes(1 << 19, 4096, mayDeallocate: false, fastOnly: false));
@@ -69,14 +69,14 @@ public sealed class StoreTests : IDisposable
     [Fact]
     public void A_path_that_is_neither_a_file_nor_a_block_device_is_refused()
     {
-        var error = Assert.Throws<Dmp.Native.NativeException>(() => FileStore.Open("/dev/null"));
+        var error = Assert.Throws<Dmp.Native.NativeException>(() => FileStore.Open("/dev/null", CacheMode.None));
         Assert.Contains("not a regular file or a block device", error.Message);
     }
 
     [Fact]
     public void A_missing_file_is_refused_with_its_name()
     {
-        var error = Assert.Throws<Dmp.Native.NativeException>(() => FileStore.Open(Path.Combine(_directory, "absent")));
+        var error = Assert.Throws<Dmp.Native.NativeException>(() => FileStore.Open(Path.Combine(_directory, "absent"), CacheMode.None));
         Assert.Equal($"open {Path.Combine(_directory, "absent")}: No such file or directory", error.Message);
     }
 

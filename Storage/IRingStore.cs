@@ -1,0 +1,21 @@
+using Dmp.Native.IoUring;
+
+namespace Dmp.Storage;
+
+/// <summary>
+/// A store whose reads, writes and flushes can be started on an io_uring, to complete there: every
+/// request in flight is then in flight at the device, with no thread waiting for it. The store fills
+/// in the submission (which descriptor, which flags); whoever owns the ring submits it and reports the
+/// completion. Whatever else the store does runs through <see cref="IBackingStore"/>'s methods.
+/// </summary>
+internal interface IRingStore : IBackingStore
+{
+    /// <summary>A read of <paramref name="destination"/>'s length at <paramref name="offset"/>; the memory must not move (native).</summary>
+    void PrepareRead(ref IoUringSubmissionEntry entry, Span<byte> destination, long offset, ulong userData);
+
+    /// <summary>A write of <paramref name="source"/> at <paramref name="offset"/>, durable on completion with <paramref name="forceUnitAccess"/>.</summary>
+    void PrepareWrite(ref IoUringSubmissionEntry entry, ReadOnlySpan<byte> source, long offset, bool forceUnitAccess, ulong userData);
+
+    /// <summary>Makes every completed write durable, as <see cref="IBackingStore.Flush"/>.</summary>
+    void PrepareFlush(ref IoUringSubmissionEntry entry, ulong userData);
+}
