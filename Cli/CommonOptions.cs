@@ -17,14 +17,14 @@ internal static class CommonOptions
     public static int DefaultConnections { get; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
     /// <summary><c>--cache</c> under a kernel nbd device, which keeps its own page cache above dmp: none by default.</summary>
-    public static Option<CacheMode> Cache { get; } = CacheOption(CacheMode.None, "none (the default: the kernel caches above dmp)");
+    public static Option<string> Cache { get; } = CacheOption(CacheModes.None);
 
     /// <summary><c>--cache</c> for serve, whose clients keep no cache of their own: writeback by default, as nbdkit and qemu-nbd.</summary>
-    public static Option<CacheMode> ServeCache { get; } = CacheOption(CacheMode.Writeback, "writeback (the default, as nbdkit and qemu-nbd)");
+    public static Option<string> ServeCache { get; } = CacheOption(CacheModes.Writeback);
 
     public static Option<int> Connections { get; } = new("--connections")
     {
-        Description = $"Sockets between the kernel and dmp per nbd device, a queue and a thread each (1 to {MaxConnections}; default {DefaultConnections}: one per CPU, at most 4)",
+        Description = $"Sockets between the kernel and dmp per nbd device, a queue and a thread each (1 to {MaxConnections}; the default is one per CPU, at most 4)",
         HelpName = "N",
         DefaultValueFactory = _ => DefaultConnections,
         CustomParser = result =>
@@ -106,28 +106,31 @@ internal static class CommonOptions
     /// <summary>Hidden: serve without counting, to measure what counting costs.</summary>
     public static Option<bool> NoStatistics { get; } = new("--no-statistics") { Hidden = true };
 
-    private static Option<CacheMode> CacheOption(CacheMode defaultMode, string defaultDescription) => new("--cache")
+    // A string option, so that help shows the default as it is typed; the parser only checks it.
+    private static Option<string> CacheOption(string defaultMode) => new("--cache")
     {
-        Description = $"How files and block devices are accessed: none (O_DIRECT: no page cache in dmp) or writeback (the page cache; flushes are fdatasync); {defaultDescription}",
+        Description = "How files and block devices are accessed: none (O_DIRECT: no page cache in dmp) or writeback (the page cache; flushes are fdatasync)",
         HelpName = "MODE",
         DefaultValueFactory = _ => defaultMode,
         CustomParser = result =>
         {
+            string text = result.Tokens[0].Value;
             try
             {
-                return CacheModes.Parse(result.Tokens[0].Value);
+                CacheModes.Parse(text);
             }
             catch (FormatException exception)
             {
                 result.AddError(exception.Message);
-                return defaultMode;
             }
+
+            return text;
         },
     };
 
     /// <summary>The command's --cache, whichever of the two options it has.</summary>
     public static CacheMode CacheOf(ParseResult result) =>
-        result.CommandResult.Command.Options.Contains(ServeCache) ? result.GetValue(ServeCache) : result.GetValue(Cache);
+        CacheModes.Parse(result.GetValue(result.CommandResult.Command.Options.Contains(ServeCache) ? ServeCache : Cache)!);
 
     /// <summary>The command's --connections, or 1 for a command without it.</summary>
     public static int ConnectionsOf(ParseResult result) =>

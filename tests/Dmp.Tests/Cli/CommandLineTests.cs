@@ -30,6 +30,12 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("attach", "Required argument missing")]
     [InlineData("attach ''", "a backing cannot be an empty string")]
     [InlineData("detach", "Required argument missing")]
+    [InlineData("load --cache bogus", "unknown cache mode 'bogus' (none or writeback)")]
+    [InlineData("serve memory --cache None", "unknown cache mode 'None' (none or writeback)")]
+    [InlineData("create dmp1 --table '0 8 dmp /dev/a' --cache", "--cache")]
+    [InlineData("load --connections 0", "--connections must be a number from 1 to 16, not '0'")]
+    [InlineData("attach memory --connections 17", "--connections must be a number from 1 to 16, not '17'")]
+    [InlineData("create dmp1 --table '0 8 dmp /dev/a' --connections two", "--connections must be a number from 1 to 16, not 'two'")]
     public void Usage_errors_exit_2_with_one_line(string arguments, string expected)
     {
         ShellResult result = DmpBinary.Run(arguments);

@@ -13,6 +13,8 @@ public class DaemonOptionsTests
     [InlineData("load|/tmp/a.img")]
     [InlineData("load|memory|/tmp/a.img|/tmp/with space.img|--size|1G|--run-dir|/tmp/run")]
     [InlineData("load|./-dash.img")]
+    [InlineData("load|/tmp/a.img|--cache|writeback|--connections|3")]
+    [InlineData("load|/dev/sdz|--cache|none|--connections|1")]
     public void The_daemon_command_line_reproduces_the_load_options(string load)
     {
         DaemonOptions options = Parse(load.Split('|'));
@@ -22,6 +24,26 @@ public class DaemonOptionsTests
         Assert.Equal(options.Backings, daemon.Backings);
         Assert.Equal(options.Size, daemon.Size);
         Assert.Equal(options.RunDirectory.Path, daemon.RunDirectory.Path);
+        Assert.Equal(options.Cache, daemon.Cache);
+        Assert.Equal(options.Connections, daemon.Connections);
+    }
+
+    [Fact]
+    public void A_kernel_device_is_uncached_in_dmp_and_has_a_socket_per_cpu_by_default()
+    {
+        DaemonOptions options = Parse(["load", "/tmp/a.img"]);
+
+        Assert.Equal(CacheMode.None, options.Cache);
+        Assert.Equal(Math.Clamp(Environment.ProcessorCount, 1, 4), options.Connections);
+    }
+
+    [Fact]
+    public void The_cache_mode_and_connections_are_taken_as_given()
+    {
+        DaemonOptions options = Parse(["load", "/tmp/a.img", "--cache", "writeback", "--connections", "3"]);
+
+        Assert.Equal(CacheMode.Writeback, options.Cache);
+        Assert.Equal(3, options.Connections);
     }
 
     [Fact]
