@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Tmds.Linux;
 
 namespace Dmp.Native;
@@ -6,11 +7,18 @@ namespace Dmp.Native;
 /// pread/pwrite and the other calls a file or block device store makes. Loops over short transfers
 /// and EINTR, and returns errno instead of throwing: these run on the request path.
 /// </summary>
-internal static unsafe class PositionalIo
+internal static unsafe partial class PositionalIo
 {
     public const int PunchHole = 0x02;  // FALLOC_FL_PUNCH_HOLE
     public const int KeepSize = 0x01;   // FALLOC_FL_KEEP_SIZE
     public const int ZeroRange = 0x10;  // FALLOC_FL_ZERO_RANGE
+
+    /// <summary>RWF_NOWAIT: fail with EAGAIN rather than wait for the device.</summary>
+    public const int NoWait = 0x08;
+
+    /// <summary>f_type of tmpfs and of ramfs: file systems that live in memory.</summary>
+    public const long TmpfsMagic = 0x01021994;
+    public const long RamfsMagic = unchecked((long)0x858458f6);
 
     /// <summary>Fills <paramref name="destination"/> from <paramref name="offset"/>; what lies past the end reads as zeroes.</summary>
     /// <returns>0 or errno.</returns>
@@ -69,6 +77,29 @@ internal static unsafe class PositionalIo
         return 0;
     }
 
+    /// <summary>
+    /// Reads all of <paramref name="destination"/> from the page cache, or nothing that counts: preadv2 with
+    /// RWF_NOWAIT, which returns what is cached and never waits for the device.
+    /// </summary>
+    /// <returns>0 when all of it was read; EAGAIN when some is not cached (read it again the usual way);
+    /// EOPNOTSUPP where the file system cannot tell; another errno.</returns>
+    public static int ReadWithoutWaiting(int fd, Span<byte> destination, long offset)
+    {
+        fixed (byte* start = destination)
+        {
+            var vector = new iovec { iov_base = start, iov_len = destination.Length };
+            long read = ReadVector(fd, &vector, 1, offset, NoWait);
+            return read == destination.Length ? 0 : read >= 0 ? LibC.EAGAIN : Errno.Last;
+        }
+    }
+
+    /// <summary>Whether the open file lives in memory (tmpfs, ramfs), where no read or write waits for a device.</summary>
+    public static bool IsInMemory(int fd)
+    {
+        FileSystemStatistics statistics;
+        return FileSystemStatisticsOf(fd, &statistics) == 0 && statistics.Type is TmpfsMagic or RamfsMagic;
+    }
+
     /// <returns>0 or errno.</returns>
     public static int Truncate(int fd, long length) => Errno.Of(LibC.ftruncate(fd, length));
 
@@ -87,4 +118,10 @@ internal static unsafe class PositionalIo
             ? (LibC.S_ISBLK(status.st_mode), LibC.S_ISREG(status.st_mode), status.st_size)
             : throw NativeException.FromLast($"stat {path}");
     }
+
+    [LibraryImport("libc", EntryPoint = "preadv2", SetLastError = true)]
+    private static partial long ReadVector(int fd, iovec* vectors, int count, long offset, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
+    private static partial int FileSystemStatisticsOf(int fd, FileSystemStatistics* statistics);
 }

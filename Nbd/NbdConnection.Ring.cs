@@ -70,7 +70,7 @@ internal sealed partial class NbdConnection
 
         Enter(header.Command);
         int error = Export.Validate(header);
-        if (error != NbdError.None)
+        if (error != NbdError.None || Export.TryReadNow(header, request.Payload))
         {
             Finish(request, error);
         }

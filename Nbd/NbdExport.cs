@@ -143,6 +143,13 @@ internal sealed class NbdExport
         return true;
     }
 
+    /// <summary>
+    /// Carries out a READ that <see cref="Validate"/> passed now, when the store can without waiting for its device
+    /// (<see cref="IRingStore.TryReadNow"/>); otherwise it is for <see cref="TryStart"/>.
+    /// </summary>
+    public bool TryReadNow(in NbdRequestHeader request, Span<byte> payload) =>
+        request.Command == NbdCommand.Read && Store is IRingStore store && store.TryReadNow(payload, (long)request.Offset);
+
     /// <summary>The NBD error for the ring's <paramref name="result"/> of a request <see cref="TryStart"/> started.</summary>
     /// <returns>Null when a read or write moved fewer bytes than asked (the file shrank, say): <see cref="Execute"/>
     /// the request again, which finishes what was left as pread and pwrite do.</returns>

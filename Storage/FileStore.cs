@@ -9,7 +9,9 @@ namespace Dmp.Storage;
 /// on an io_uring (<see cref="IRingStore"/>). Under <see cref="CacheMode.None"/> aligned requests bypass
 /// the page cache (O_DIRECT), so the daemon keeps no second copy of what the kernel above it already
 /// caches; the rare unaligned one, and stores whose file system refuses O_DIRECT, go through a buffered
-/// descriptor of the same file. Under <see cref="CacheMode.Writeback"/> every request goes through the page cache.
+/// descriptor of the same file. Under <see cref="CacheMode.Writeback"/> every request goes through the page cache,
+/// and reads it already holds are served on the spot (<see cref="TryReadNow"/>). A file on tmpfs is memory: its
+/// requests never wait for a device, so it is served inline as a memory store is (<see cref="MayBlock"/> is false).
 /// </summary>
 internal sealed unsafe class FileStore : IRingStore
 {
@@ -24,9 +26,15 @@ internal sealed unsafe class FileStore : IRingStore
     private readonly FileDescriptor? _direct;
     private readonly int _directAlignment;
     private readonly bool _isBlockDevice;
+    private readonly bool _inMemory;
+
+    /// <summary>Cleared once the file system says it cannot read without waiting (EOPNOTSUPP), so that it is not asked again.</summary>
+    private bool _readsNowSupported;
 
     private FileStore(FileDescriptor buffered, FileDescriptor? direct, int directAlignment, string path, long size, bool isBlockDevice, CacheMode cache)
     {
+        _inMemory = !isBlockDevice && PositionalIo.IsInMemory(buffered.Value);
+        _readsNowSupported = cache == CacheMode.Writeback && !_inMemory;
         Cache = cache;
         _buffered = buffered;
         _direct = direct;
@@ -38,7 +46,7 @@ internal sealed unsafe class FileStore : IRingStore
 
     public long Size { get; }
 
-    public bool MayBlock => true;
+    public bool MayBlock => !_inMemory;
 
     public string Description { get; }
 
@@ -104,6 +112,23 @@ internal sealed unsafe class FileStore : IRingStore
     }
 
     public int Flush() => PositionalIo.SyncData(_buffered.Value);
+
+    public bool TryReadNow(Span<byte> destination, long offset)
+    {
+        if (!_readsNowSupported)
+        {
+            return false;
+        }
+
+        int result = PositionalIo.ReadWithoutWaiting(_buffered.Value, destination, offset);
+        if (result == LibC.EOPNOTSUPP)
+        {
+            _readsNowSupported = false;
+        }
+
+        // Anything but a full read (not all cached, an error) is left to the ring, which reports errors as they come.
+        return result == 0;
+    }
 
     public void PrepareRead(ref IoUringSubmissionEntry entry, Span<byte> destination, long offset, ulong userData)
     {

@@ -10,6 +10,13 @@ namespace Dmp.Storage;
 /// </summary>
 internal interface IRingStore : IBackingStore
 {
+    /// <summary>
+    /// Reads now, on the caller's thread, when that cannot wait for the device (all of it is in the page
+    /// cache): a hit then costs one system call and no trip round the ring.
+    /// </summary>
+    /// <returns>True when all of it was read; false when the read would wait, failed, or the store cannot tell: start it on the ring instead.</returns>
+    bool TryReadNow(Span<byte> destination, long offset);
+
     /// <summary>A read of <paramref name="destination"/>'s length at <paramref name="offset"/>; the memory must not move (native).</summary>
     void PrepareRead(ref IoUringSubmissionEntry entry, Span<byte> destination, long offset, ulong userData);
 

@@ -60,6 +60,23 @@ dmp_serve() {
     wait_for grep -q ": ready: " "$log"
 }
 
+# nbd_ready SOCKET: waits until an NBD server answers the handshake on the Unix socket SOCKET (the
+# socket file exists a little before the server listens on it).
+nbd_ready() {
+    wait_for nbdinfo --size "nbd+unix:///?socket=$1" >/dev/null
+}
+
+# disk_dir: where the benchmark puts a file on the machine's own disk: /var/tmp, which must not be
+# a memory file system.
+disk_dir() {
+    local type
+    type=$(df --output=fstype /var/tmp | tail -n 1)
+    case $type in
+    tmpfs | ramfs | overlay) echo "bench: /var/tmp is on $type, not on a disk" >&2; return 1 ;;
+    esac
+    echo /var/tmp
+}
+
 # elapsed_ms SINCE: milliseconds since SINCE (an $EPOCHREALTIME).
 elapsed_ms() {
     awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }'

@@ -47,6 +47,7 @@ public class KernelLayoutTests
         { "io_sqring_offsets", nameof(IoUringSubmissionRingOffsets), "head=Head tail=Tail ring_mask=RingMask ring_entries=RingEntries flags=Flags dropped=Dropped array=Array resv1=Reserved1 resv2=Reserved2" },
         { "io_cqring_offsets", nameof(IoUringCompletionRingOffsets), "head=Head tail=Tail ring_mask=RingMask ring_entries=RingEntries overflow=Overflow cqes=Entries flags=Flags resv1=Reserved1 resv2=Reserved2" },
         { "io_uring_params", nameof(IoUringParameters), "sq_entries=SubmissionEntries cq_entries=CompletionEntries flags=Flags sq_thread_cpu=SubmissionThreadCpu sq_thread_idle=SubmissionThreadIdle features=Features wq_fd=WorkQueueFd resv=Reserved sq_off=SubmissionRing cq_off=CompletionRing" },
+        { "statfs", nameof(FileSystemStatistics), "f_type=Type" },
         { "fuse_statfs_out", nameof(FuseStatfsOut), "st.blocks=Blocks st.bfree=FreeBlocks st.bavail=AvailableBlocks st.files=Files st.ffree=FreeFiles st.bsize=BlockSize st.namelen=NameLength st.frsize=FragmentSize st.padding=Padding st.spare=Spare" },
     };
 
@@ -176,6 +177,9 @@ public class KernelLayoutTests
         { "IORING_FEAT_RW_CUR_POS", IoUringParameters.FeatureReadWriteCurrentPosition },
         { "__NR_io_uring_setup", IoRing.SetupSyscall },
         { "__NR_io_uring_enter", IoRing.EnterSyscall },
+        { "RWF_NOWAIT", PositionalIo.NoWait },
+        { "TMPFS_MAGIC", PositionalIo.TmpfsMagic },
+        { "RAMFS_MAGIC", PositionalIo.RamfsMagic },
     };
 
     [Theory]

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <linux/dm-ioctl.h>
 #include <linux/falloc.h>
@@ -15,6 +16,7 @@
 #include <linux/fuse.h>
 #include <linux/genetlink.h>
 #include <linux/io_uring.h>
+#include <linux/magic.h>
 #include <linux/nbd.h>
 #include <linux/nbd-netlink.h>
 #include <linux/netlink.h>
@@ -160,6 +162,9 @@ int main(void)
     CONSTANT(IORING_ENTER_GETEVENTS); CONSTANT(IORING_OFF_SQ_RING); CONSTANT(IORING_OFF_SQES);
     CONSTANT(IORING_FEAT_SINGLE_MMAP); CONSTANT(IORING_FEAT_NODROP); CONSTANT(IORING_FEAT_RW_CUR_POS);
     CONSTANT(__NR_io_uring_setup); CONSTANT(__NR_io_uring_enter);
+    CONSTANT(RWF_NOWAIT); CONSTANT(TMPFS_MAGIC); CONSTANT(RAMFS_MAGIC);
+    SIZE(statfs);
+    FIELD(statfs, f_type);
 
     DEVICE_NUMBER(43, 0); DEVICE_NUMBER(254, 3); DEVICE_NUMBER(259, 300); DEVICE_NUMBER(4095, 1048575);
     DEVICE_NUMBER(4096, 256);

@@ -9,8 +9,8 @@ namespace Dmp.Tests.Nbd;
 internal sealed class ServedConnection : IDisposable
 {
     /// <summary>
-    /// A backing on every request path: a memory store (served inline); files on the disk and on tmpfs in
-    /// both cache modes (on io_uring); and a file on the thread pool, where io_uring is not to be had.
+    /// A backing on every request path: a memory store and files on tmpfs, in both cache modes (served inline);
+    /// files on the disk in both cache modes (on io_uring); and a file on the thread pool, where io_uring is not to be had.
     /// </summary>
     public static readonly string[] Backings = ["memory", "disk-none", "disk-writeback", "tmpfs-none", "tmpfs-writeback", "disk-thread-pool"];
 
@@ -19,7 +19,8 @@ internal sealed class ServedConnection : IDisposable
 
     /// <param name="backing">"memory" or "zero", or one of <see cref="Backings"/>' files: "disk-" (under /var/tmp)
     /// or "tmpfs-" (under /dev/shm), then a cache mode or "thread-pool" (no io_uring, cache mode none).</param>
-    public ServedConnection(long size, string backing = "memory")
+    /// <param name="slowZeroes">How long each WRITE_ZEROES takes (<see cref="SlowZeroesStore"/>), for a file backing.</param>
+    public ServedConnection(long size, string backing = "memory", TimeSpan slowZeroes = default)
     {
         bool allowRing = true;
         CacheMode cache = CacheMode.None;
@@ -36,10 +37,16 @@ internal sealed class ServedConnection : IDisposable
         }
 
         _store = BackingSpec.Parse(_file ?? backing).Open(size, cache);
+        if (slowZeroes > TimeSpan.Zero)
+        {
+            _store = new SlowZeroesStore((FileStore)_store, slowZeroes);
+        }
+
         (FileDescriptor server, FileDescriptor client) = StreamSocket.CreatePair();
         Connection = new NbdConnection("test", server, new NbdExport(_store, Statistics), allowRing);
         Assert.Equal(
-            backing is "memory" or "zero" ? NbdRequestPath.Inline : allowRing ? NbdRequestPath.Ring : NbdRequestPath.ThreadPool,
+            backing is "memory" or "zero" || backing.StartsWith("tmpfs-", StringComparison.Ordinal) ? NbdRequestPath.Inline
+            : allowRing ? NbdRequestPath.Ring : NbdRequestPath.ThreadPool,
             Connection.Path);
         Connection.Start();
         Client = new NbdTestClient(client);

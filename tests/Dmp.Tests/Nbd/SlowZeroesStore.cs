@@ -1,0 +1,40 @@
+using Dmp.Native.IoUring;
+using Dmp.Storage;
+
+namespace Dmp.Tests.Nbd;
+
+/// <summary>A file store whose WRITE_ZEROES takes a while, as on a device that writes them by hand; the rest is the file's own.</summary>
+internal sealed class SlowZeroesStore(FileStore file, TimeSpan delay) : IRingStore
+{
+    public long Size => file.Size;
+
+    public string Description => file.Description;
+
+    public bool MayBlock => file.MayBlock;
+
+    public int Read(Span<byte> destination, long offset) => file.Read(destination, offset);
+
+    public int Write(ReadOnlySpan<byte> source, long offset) => file.Write(source, offset);
+
+    public int Flush() => file.Flush();
+
+    public int Trim(long offset, long length) => file.Trim(offset, length);
+
+    public int WriteZeroes(long offset, long length, bool mayDeallocate, bool fastOnly)
+    {
+        Thread.Sleep(delay);
+        return file.WriteZeroes(offset, length, mayDeallocate, fastOnly);
+    }
+
+    public bool TryReadNow(Span<byte> destination, long offset) => file.TryReadNow(destination, offset);
+
+    public void PrepareRead(ref IoUringSubmissionEntry entry, Span<byte> destination, long offset, ulong userData) =>
+        file.PrepareRead(ref entry, destination, offset, userData);
+
+    public void PrepareWrite(ref IoUringSubmissionEntry entry, ReadOnlySpan<byte> source, long offset, bool forceUnitAccess, ulong userData) =>
+        file.PrepareWrite(ref entry, source, offset, forceUnitAccess, userData);
+
+    public void PrepareFlush(ref IoUringSubmissionEntry entry, ulong userData) => file.PrepareFlush(ref entry, userData);
+
+    public void Dispose() => file.Dispose();
+}
