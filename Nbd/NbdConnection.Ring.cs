@@ -10,9 +10,9 @@ namespace Dmp.Nbd;
 /// connection's ring, and answers each as its completion arrives, batching the replies as the inline
 /// path does. Only that thread touches the ring, the counters and the reply batch, so nothing is locked.
 /// When it has nothing to do it sleeps in the ring, on whichever comes first: a completion, or the
-/// socket becoming readable (a poll on the ring). The few requests the ring does not carry (TRIM,
-/// WRITE_ZEROES, a transfer that came up short) run on the thread pool and come back through an
-/// eventfd whose read is queued on the same ring.
+/// socket becoming readable (a poll on the ring). The few requests the ring does not carry (a block
+/// device's TRIM, a TRIM or WRITE_ZEROES with FUA, one the ring could not finish) run on the thread
+/// pool and come back through an eventfd whose read is queued on the same ring.
 /// </summary>
 internal sealed partial class NbdConnection
 {

@@ -116,24 +116,32 @@ internal sealed class NbdExport
 
     /// <summary>
     /// Starts a request that <see cref="Validate"/> passed on <paramref name="ring"/>, when the store can carry it
-    /// there (a READ, a WRITE or a FLUSH on an <see cref="IRingStore"/>); the completion then goes to <see cref="ErrorOf"/>.
+    /// there (an <see cref="IRingStore"/>'s READ, WRITE, FLUSH, WRITE_ZEROES and, where it has one, TRIM); the
+    /// completion then goes to <see cref="ErrorOf"/>.
     /// </summary>
     /// <returns>False when the request is not for the ring: <see cref="Execute"/> it instead.</returns>
     public bool TryStart(IoRing ring, in NbdRequestHeader request, Span<byte> payload, ulong userData)
     {
-        if (Store is not IRingStore store || request.Command is not (NbdCommand.Read or NbdCommand.Write or NbdCommand.Flush))
+        if (Store is not IRingStore store || !CanStart(store, request))
         {
             return false;
         }
 
         ref IoUringSubmissionEntry entry = ref ring.NextSubmission();
+        long offset = (long)request.Offset;
         switch (request.Command)
         {
             case NbdCommand.Read:
-                store.PrepareRead(ref entry, payload, (long)request.Offset, userData);
+                store.PrepareRead(ref entry, payload, offset, userData);
                 break;
             case NbdCommand.Write:
-                store.PrepareWrite(ref entry, payload, (long)request.Offset, (request.Flags & NbdCommandFlags.ForceUnitAccess) != 0, userData);
+                store.PrepareWrite(ref entry, payload, offset, (request.Flags & NbdCommandFlags.ForceUnitAccess) != 0, userData);
+                break;
+            case NbdCommand.Trim:
+                store.PrepareTrim(ref entry, offset, request.Length, userData);
+                break;
+            case NbdCommand.WriteZeroes:
+                store.PrepareWriteZeroes(ref entry, offset, request.Length, mayDeallocate: (request.Flags & NbdCommandFlags.NoHole) == 0, userData);
                 break;
             default:
                 store.PrepareFlush(ref entry, userData);
@@ -143,20 +151,34 @@ internal sealed class NbdExport
         return true;
     }
 
+    /// <summary>The NBD error for the ring's <paramref name="result"/> of a request <see cref="TryStart"/> started.</summary>
+    /// <returns>Null when the request is to be <see cref="Execute"/>d again: a read or write that moved fewer bytes than
+    /// asked (the file shrank, say), which that finishes as pread and pwrite do; or a TRIM or WRITE_ZEROES that failed,
+    /// where that knows what may fail (a trim is a hint; zeroes are written by hand where the device has no zeroing).</returns>
+    public static int? ErrorOf(in NbdRequestHeader request, int result) => request.Command switch
+    {
+        NbdCommand.Trim or NbdCommand.WriteZeroes => result == 0 ? NbdError.None : null,
+        _ when result < 0 => NbdError.FromErrno(-result),
+        NbdCommand.Flush => NbdError.None,
+        _ => result == (int)request.Length ? NbdError.None : null,
+    };
+
+    /// <summary>Whether <paramref name="store"/> can carry the request on a ring. A TRIM or WRITE_ZEROES with FUA
+    /// would need a flush linked behind it: those rare ones run on a worker.</summary>
+    private static bool CanStart(IRingStore store, in NbdRequestHeader request) => request.Command switch
+    {
+        NbdCommand.Read or NbdCommand.Write or NbdCommand.Flush => true,
+        NbdCommand.Trim => store.CanPrepareTrim && (request.Flags & NbdCommandFlags.ForceUnitAccess) == 0,
+        NbdCommand.WriteZeroes => (request.Flags & NbdCommandFlags.ForceUnitAccess) == 0,
+        _ => false,
+    };
+
     /// <summary>
     /// Carries out a READ that <see cref="Validate"/> passed now, when the store can without waiting for its device
     /// (<see cref="IRingStore.TryReadNow"/>); otherwise it is for <see cref="TryStart"/>.
     /// </summary>
     public bool TryReadNow(in NbdRequestHeader request, Span<byte> payload) =>
         request.Command == NbdCommand.Read && Store is IRingStore store && store.TryReadNow(payload, (long)request.Offset);
-
-    /// <summary>The NBD error for the ring's <paramref name="result"/> of a request <see cref="TryStart"/> started.</summary>
-    /// <returns>Null when a read or write moved fewer bytes than asked (the file shrank, say): <see cref="Execute"/>
-    /// the request again, which finishes what was left as pread and pwrite do.</returns>
-    public static int? ErrorOf(in NbdRequestHeader request, int result) =>
-        result < 0 ? NbdError.FromErrno(-result)
-        : request.Command is NbdCommand.Flush || result == (int)request.Length ? NbdError.None
-        : null;
 
     /// <summary>Whether the request may be carried out: its command, flags, permission and range.</summary>
     /// <returns>0, or the NBD error to reply with.</returns>

@@ -20,6 +20,9 @@ internal sealed unsafe class FileStore : IRingStore
     /// <summary>O_DIRECT alignment assumed for regular files: the page size, which every file system accepts.</summary>
     private const int FileDirectAlignment = NativeBuffer.Alignment;
 
+    /// <summary>fallocate's mode for a TRIM of a file: the blocks are given back, and the file keeps its size.</summary>
+    private const int TrimMode = PositionalIo.PunchHole | PositionalIo.KeepSize;
+
     private static readonly NativeBuffer Zeroes = CreateZeroes();
 
     private readonly FileDescriptor _buffered;
@@ -150,11 +153,19 @@ internal sealed unsafe class FileStore : IRingStore
 
     public void PrepareFlush(ref IoUringSubmissionEntry entry, ulong userData) => entry.PrepareDataSync(_buffered.Value, userData);
 
+    public bool CanPrepareTrim => !_isBlockDevice;
+
+    public void PrepareTrim(ref IoUringSubmissionEntry entry, long offset, long length, ulong userData) =>
+        entry.PrepareAllocate(_buffered.Value, TrimMode, offset, length, userData);
+
+    public void PrepareWriteZeroes(ref IoUringSubmissionEntry entry, long offset, long length, bool mayDeallocate, ulong userData) =>
+        entry.PrepareAllocate(_buffered.Value, ZeroingMode(mayDeallocate), offset, length, userData);
+
     public int Trim(long offset, long length)
     {
         int error = _isBlockDevice
             ? BlockDevice.DiscardRange(_buffered.Value, offset, length)
-            : PositionalIo.Allocate(_buffered.Value, PositionalIo.PunchHole | PositionalIo.KeepSize, offset, length);
+            : PositionalIo.Allocate(_buffered.Value, TrimMode, offset, length);
 
         // A trim is only a hint: a store that cannot deallocate has still done what was asked.
         return IsUnsupported(error) ? 0 : error;
@@ -164,8 +175,7 @@ internal sealed unsafe class FileStore : IRingStore
     {
         int error = _isBlockDevice
             ? BlockDevice.ZeroRange(_buffered.Value, offset, length)
-            : PositionalIo.Allocate(
-                _buffered.Value, (mayDeallocate ? PositionalIo.PunchHole : PositionalIo.ZeroRange) | PositionalIo.KeepSize, offset, length);
+            : PositionalIo.Allocate(_buffered.Value, ZeroingMode(mayDeallocate), offset, length);
         return !IsUnsupported(error) ? error : fastOnly ? LibC.ENOTSUP : WriteZeroesByHand(offset, length);
     }
 
@@ -180,6 +190,11 @@ internal sealed unsafe class FileStore : IRingStore
         descriptors.Add(descriptor);
         return descriptor;
     }
+
+    /// <summary>fallocate's mode for zeroing a range: on a block device FALLOC_FL_ZERO_RANGE is BLKZEROOUT's
+    /// own zeroing; on a file a punched hole, unless the space must stay allocated.</summary>
+    private int ZeroingMode(bool mayDeallocate) =>
+        (mayDeallocate && !_isBlockDevice ? PositionalIo.PunchHole : PositionalIo.ZeroRange) | PositionalIo.KeepSize;
 
     private static bool IsUnsupported(int error) =>
         error == LibC.EOPNOTSUPP || error == LibC.ENOTTY || error == LibC.ENOSYS;

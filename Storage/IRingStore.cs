@@ -23,6 +23,17 @@ internal interface IRingStore : IBackingStore
     /// <summary>A write of <paramref name="source"/> at <paramref name="offset"/>, durable on completion with <paramref name="forceUnitAccess"/>.</summary>
     void PrepareWrite(ref IoUringSubmissionEntry entry, ReadOnlySpan<byte> source, long offset, bool forceUnitAccess, ulong userData);
 
+    /// <summary>Whether <see cref="PrepareTrim"/> can carry a TRIM: a file's can (a hole punched); a block
+    /// device's is a discard, which io_uring has no operation for before Linux 6.12.</summary>
+    bool CanPrepareTrim { get; }
+
+    /// <summary>A TRIM, as <see cref="IBackingStore.Trim"/>; a failure is for the caller to run through <see cref="IBackingStore.Trim"/>, which knows what may fail.</summary>
+    void PrepareTrim(ref IoUringSubmissionEntry entry, long offset, long length, ulong userData);
+
+    /// <summary>A WRITE_ZEROES, as <see cref="IBackingStore.WriteZeroes"/> with the device's own way of zeroing; a
+    /// failure (say, a file system without it) is for the caller to run through <see cref="IBackingStore.WriteZeroes"/>.</summary>
+    void PrepareWriteZeroes(ref IoUringSubmissionEntry entry, long offset, long length, bool mayDeallocate, ulong userData);
+
     /// <summary>Makes every completed write durable, as <see cref="IBackingStore.Flush"/>.</summary>
     void PrepareFlush(ref IoUringSubmissionEntry entry, ulong userData);
 }

@@ -6,6 +6,7 @@ internal enum IoUringOpcode : byte
     Nop = 0,
     Fsync = 3,
     PollAdd = 6,
+    Fallocate = 17,
     Read = 22,
     Write = 23,
 }

@@ -53,6 +53,10 @@ internal unsafe struct IoUringSubmissionEntry
     public void PrepareWrite(int fd, byte* buffer, int length, long offset, uint writeFlags, ulong userData) =>
         Prepare(IoUringOpcode.Write, fd, buffer, (uint)length, (ulong)offset, writeFlags, userData);
 
+    /// <summary>fallocate with FALLOC_FL_* <paramref name="mode"/> over a range (the kernel reads its length from <c>addr</c>, the mode from <c>len</c>).</summary>
+    public void PrepareAllocate(int fd, int mode, long offset, long length, ulong userData) =>
+        Prepare(IoUringOpcode.Fallocate, fd, (void*)length, (uint)mode, (ulong)offset, 0, userData);
+
     /// <summary>fdatasync.</summary>
     public void PrepareDataSync(int fd, ulong userData) => Prepare(IoUringOpcode.Fsync, fd, null, 0, 0, FsyncDataOnly, userData);
 

@@ -87,6 +87,40 @@ public sealed class NbdConnectionTests
 
     [Theory]
     [MemberData(nameof(Backings))]
+    public void Zeroed_ranges_read_back_as_zeroes_whatever_the_flags_and_the_rest_is_untouched(string backing)
+    {
+        using var served = new ServedConnection(Size, backing);
+        NbdTestClient client = served.Client;
+        byte[] pattern = [.. Enumerable.Range(0, 16).SelectMany(Pattern)];
+        client.Send(NbdCommand.Write, 1, 0, (uint)pattern.Length, pattern);
+        Assert.Equal((0u, 1UL), client.ReceiveReply());
+
+        client.Send(NbdCommand.WriteZeroes, 2, 0, 8192);
+        client.Send(NbdCommand.WriteZeroes, 3, 8192, 8192, flags: NbdCommandFlags.NoHole);
+        client.Send(NbdCommand.WriteZeroes, 4, 16384, 8192, flags: NbdCommandFlags.FastZero);
+        client.Send(NbdCommand.WriteZeroes, 5, 24576, 8192, flags: NbdCommandFlags.ForceUnitAccess);
+        client.Send(NbdCommand.WriteZeroes, 6, 40960 + 512, 1024, flags: NbdCommandFlags.NoHole); // not page-aligned
+        client.Send(NbdCommand.Trim, 7, 49152, 4096);
+        client.Send(NbdCommand.Trim, 8, 57344, 4096, flags: NbdCommandFlags.ForceUnitAccess);
+        var answered = new HashSet<ulong>();
+        for (int i = 0; i < 7; i++)
+        {
+            (uint error, ulong cookie) = client.ReceiveReply();
+            Assert.Equal((0u, cookie), (error, cookie));
+            answered.Add(cookie);
+        }
+
+        Assert.Equal(new ulong[] { 2, 3, 4, 5, 6, 7, 8 }, answered.Order());
+        byte[] expected = pattern[..49152];
+        Array.Clear(expected, 0, 32768);
+        Array.Clear(expected, 40960 + 512, 1024);
+        Assert.Equal(expected, ReadBack(client, 9, 0, expected.Length)); // trimmed ranges may read as anything
+        Assert.Equal(new OperationCounters(5, 4 * 8192 + 1024, 0), served.Statistics.Snapshot()[IoOperation.WriteZeroes]);
+        Assert.Equal(new OperationCounters(2, 8192, 0), served.Statistics.Snapshot()[IoOperation.Discard]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backings))]
     public async Task A_disconnect_ends_the_connection_cleanly_after_the_replies_owed(string backing)
     {
         using var served = new ServedConnection(Size, backing);
@@ -238,8 +272,8 @@ public sealed class NbdConnectionTests
         Assert.Equal(payload, ReadBack(client, 10, 8192, 4096));
     }
 
-    /// <summary>WRITE_ZEROES runs on a worker, here for half a second: the reads behind it complete on the ring
-    /// first, and their replies overtake.</summary>
+    /// <summary>A WRITE_ZEROES with FUA runs on a worker, here for half a second: the reads behind it complete on
+    /// the ring first, and their replies overtake.</summary>
     [Theory]
     [InlineData("disk-none")]
     [InlineData("disk-writeback")]
@@ -247,7 +281,7 @@ public sealed class NbdConnectionTests
     {
         using var served = new ServedConnection(Size, backing, slowZeroes: TimeSpan.FromMilliseconds(500));
         NbdTestClient client = served.Client;
-        client.Send(NbdCommand.WriteZeroes, 1, 0, 32 << 20, flags: NbdCommandFlags.NoHole);
+        client.Send(NbdCommand.WriteZeroes, 1, 0, 32 << 20, flags: NbdCommandFlags.NoHole | NbdCommandFlags.ForceUnitAccess);
         for (int i = 0; i < 8; i++)
         {
             client.Send(NbdCommand.Read, (ulong)(10 + i), (ulong)(Size - 4096), 4096);

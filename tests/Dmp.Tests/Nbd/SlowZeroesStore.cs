@@ -3,7 +3,8 @@ using Dmp.Storage;
 
 namespace Dmp.Tests.Nbd;
 
-/// <summary>A file store whose WRITE_ZEROES takes a while, as on a device that writes them by hand; the rest is the file's own.</summary>
+/// <summary>A file store whose WRITE_ZEROES takes a while when it runs on a worker, as on a device that writes
+/// them by hand; the rest, the ring's WRITE_ZEROES included, is the file's own.</summary>
 internal sealed class SlowZeroesStore(FileStore file, TimeSpan delay) : IRingStore
 {
     public long Size => file.Size;
@@ -35,6 +36,14 @@ internal sealed class SlowZeroesStore(FileStore file, TimeSpan delay) : IRingSto
         file.PrepareWrite(ref entry, source, offset, forceUnitAccess, userData);
 
     public void PrepareFlush(ref IoUringSubmissionEntry entry, ulong userData) => file.PrepareFlush(ref entry, userData);
+
+    public bool CanPrepareTrim => file.CanPrepareTrim;
+
+    public void PrepareTrim(ref IoUringSubmissionEntry entry, long offset, long length, ulong userData) =>
+        file.PrepareTrim(ref entry, offset, length, userData);
+
+    public void PrepareWriteZeroes(ref IoUringSubmissionEntry entry, long offset, long length, bool mayDeallocate, ulong userData) =>
+        file.PrepareWriteZeroes(ref entry, offset, length, mayDeallocate, userData);
 
     public void Dispose() => file.Dispose();
 }

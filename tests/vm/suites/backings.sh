@@ -30,15 +30,21 @@ switches() {
     done | paste -s -d ' '
 }
 
+# A file dmp serves on io_uring: the guest's /tmp is tmpfs, whose files dmp serves inline as memory;
+# /var/tmp is an overlay (over the host's root), which dmp takes for a disk.
+file=/var/tmp/dmp-backings-$$.img
+trap 'rm -f "$file"' EXIT
+
 # ---- two sockets per device ----
-truncate -s 64M /tmp/file.img
-is "load with two connections" "$(./dmp load memory /tmp/file.img --size 64M --connections 2)" "nbd0: memory, 67108864 bytes
-nbd1: /tmp/file.img, 67108864 bytes"
+truncate -s 64M "$file" /tmp/file.img
+is "load with two connections" "$(./dmp load memory "$file" /tmp/file.img --size 64M --connections 2)" "nbd0: memory, 67108864 bytes
+nbd1: $file, 67108864 bytes
+nbd2: /tmp/file.img, 67108864 bytes"
 is "the kernel gives nbd0 a hardware queue per socket" "$(ls /sys/block/nbd0/mq | wc -l)" 2
 is "... and nbd1" "$(ls /sys/block/nbd1/mq | wc -l)" 2
-like "status shows the connections and the request path" "$(./dmp status)" \
-    "nbd0 +67108864 +memory +- +2 +inline .*nbd1 +67108864 +/tmp/file.img +none +2 +io_uring "
-for nbd in nbd0 nbd1; do
+like "status shows the connections and the request path: inline for memory, io_uring for a file on a disk, inline for one on tmpfs" \
+    "$(./dmp status)" "nbd0 +67108864 +memory +- +2 +inline .*nbd1 +67108864 +$file +none +2 +io_uring .*nbd2 +67108864 +/tmp/file.img +none +2 +inline "
+for nbd in nbd0 nbd1 nbd2; do
     read -r before0 before1 < <(switches "$nbd")
     ok "fio writes and verifies $nbd from both CPUs" verified_fio "/dev/$nbd"
     read -r after0 after1 < <(switches "$nbd")
@@ -48,7 +54,7 @@ done
 ok "dmp check: exact across both sockets" ./dmp check
 ok "data written through nbd1 is in the file" eval \
     "dd if=/dev/urandom of=/tmp/chunk bs=64k count=16 status=none && dd if=/tmp/chunk of=/dev/nbd1 bs=64k seek=5 oflag=direct status=none"
-is "... byte for byte" "$(dd if=/tmp/file.img bs=64k skip=5 count=16 status=none | md5sum)" "$(md5sum </tmp/chunk)"
+is "... byte for byte" "$(dd if="$file" bs=64k skip=5 count=16 status=none | md5sum)" "$(md5sum </tmp/chunk)"
 ok "unload" ./dmp unload
 
 # ---- dmp over brd and over a loop device, in each cache mode ----
@@ -83,12 +89,34 @@ done
 ok "unload" ./dmp unload
 ok "the loop device detaches: nothing holds it" losetup -d "$loop"
 
+# ---- an NBD client's zeroes and discards on a block device, through dmp serve ----
+# (The 6.1 kernel's nbd client sends no WRITE_ZEROES; qemu-io does.)
+# zeroes DEVICE MIB: how many bytes of that MiB of DEVICE are not zero.
+zeroes() {
+    dd if="$1" bs=1M skip="$2" count=1 iflag=direct status=none | tr -d '\0' | wc -c
+}
+for cache in writeback none; do
+    ok "random data on /dev/ram1" dd if=/dev/urandom of=/dev/ram1 bs=1M count=8 oflag=direct status=none
+    between=$(dd if=/dev/ram1 bs=1M skip=2 count=1 iflag=direct status=none | md5sum)
+    ./dmp serve /dev/ram1 --cache "$cache" --listen unix:/tmp/ram1.sock 2>/tmp/serve.log &
+    served=$!
+    ok "dmp serve /dev/ram1 --cache $cache" wait_for grep -q ": ready: " /tmp/serve.log
+    uri="nbd+unix:///export0?socket=/tmp/ram1.sock"
+    ok "... qemu-io writes zeroes, keeping the space" qemu-io -f raw "$uri" -c "write -z 1M 1M"
+    ok "... and letting it go" qemu-io -f raw "$uri" -c "write -z -u 3M 1M"
+    ok "... and discards" qemu-io -f raw "$uri" -c "discard 5M 1M"
+    is "... the first zeroed MiB reads as zeroes on the device" "$(zeroes /dev/ram1 1)" 0
+    is "... and the second" "$(zeroes /dev/ram1 3)" 0
+    is "... and what lies between is untouched" "$(dd if=/dev/ram1 bs=1M skip=2 count=1 iflag=direct status=none | md5sum)" "$between"
+    ok "... stops on SIGTERM" eval "kill $served && wait $served"
+done
+
 # ---- io_uring refused: the thread pool serves, and the daemon says so ----
 gcc -Wall -Werror -o /tmp/no-io-uring tests/vm/tools/no-io-uring.c
-ok "load with io_uring_setup refused by seccomp" /tmp/no-io-uring ./dmp load /tmp/file.img --connections 2
+ok "load with io_uring_setup refused by seccomp" /tmp/no-io-uring ./dmp load "$file" --connections 2
 like "status says io_uring is unavailable and why" "$(./dmp status)" \
     "io_uring: unavailable \(io_uring_setup: Operation not permitted\); files and block devices are served on the thread pool"
-like "... and that the file is served on the thread pool" "$(./dmp status)" "nbd0 +67108864 +/tmp/file.img +none +2 +thread-pool "
+like "... and that the file is served on the thread pool" "$(./dmp status)" "nbd0 +67108864 +$file +none +2 +thread-pool "
 like "the daemon's log says so too" "$(cat /run/dmp/dmp.log)" "io_uring: unavailable"
 ok "fio writes and verifies through it" verified_fio /dev/nbd0
 ok "dmp check: exact" ./dmp check

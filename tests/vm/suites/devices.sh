@@ -33,11 +33,12 @@ loop=$(losetup -f --show /tmp/loop.img)
 ok "dmp over dm-zero" ./dmp create dz --table "0 131072 dmp /dev/mapper/zero2"
 ok "dmp over a file" ./dmp create df --table "0 131072 dmp /tmp/file.img"
 ok "dmp over a loop device" ./dmp create dl --table "0 131072 dmp $loop"
-row() { # row NBD SIZE BACKING DM: a status row of a device on io_uring with the default cache and connections
-    echo "$1 +$2 +$3 +none +$(nproc | awk '{ print ($1 > 4) ? 4 : $1 }') +io_uring +$4"
+row() { # row NBD SIZE BACKING IO DM: a status row of a device with the default cache and connections
+    echo "$1 +$2 +$3 +none +$(nproc | awk '{ print ($1 > 4) ? 4 : $1 }') +$4 +$5"
 }
+# (The guest's /tmp is tmpfs: a file there is memory, and served inline.)
 like "status lists each device with its backing, how it is served and the dm device on it" "$(./dmp status)" \
-    "$(row nbd1 67108864 /dev/mapper/zero2 'dz \(dm-1, not open\)').*$(row nbd2 67108864 /tmp/file.img 'df \(dm-2, not open\)').*$(row nbd3 67108864 "$loop" 'dl \(dm-3, not open\)')"
+    "$(row nbd1 67108864 /dev/mapper/zero2 io_uring 'dz \(dm-1, not open\)').*$(row nbd2 67108864 /tmp/file.img inline 'df \(dm-2, not open\)').*$(row nbd3 67108864 "$loop" io_uring 'dl \(dm-3, not open\)')"
 
 # ---- concurrent load, then the check ----
 ok "fio on the three devices at once" fio_load dz df dl
