@@ -31,7 +31,7 @@ bench-smoke: dmp deps
 
 test: unit-test vm-test bench-smoke
 
-# The full benchmark (about half an hour; run it on an otherwise idle machine): bench/results.md and .svg.
+# The full benchmark (about two and a half hours; run it on an otherwise idle machine): bench/results.md and .svg.
 bench: dmp deps
 	bench/run.sh
 

@@ -25,8 +25,8 @@ source bench/lib.sh
 
 size=1G
 [[ -z $SMOKE ]] || size=64M
-work=$(mktemp -d)
 disk_file=$(disk_dir)/dmp-bench-$$.img
+work=$(mktemp -d)
 tmpfs_file=/dev/shm/dmp-bench-$$.img
 server=''
 target=()

@@ -5,8 +5,9 @@
 #                   per request. An upper bound: it includes the connection's set-up (a few KB), and
 #                   now and then a garbage collection that the stat-file reads set off
 #   peak-rss-*      the daemon's peak resident set (VmHWM) after fio at depth 128, serving a zero
-#                   backing (served inline) or a file in /dev/shm (served on the thread pool), so that
-#                   no backing data counts
+#                   backing (served inline, so that no backing data counts) or a file of 1 GiB
+#                   (64 MiB in smoke mode) on the machine's disk, in /var/tmp, filled first, with
+#                   dmp serve's default cache (served through io_uring; the page cache is not dmp's)
 #   binary          the size of ./dmp
 #   serve-ready     from starting `dmp serve` to its ready line (the median of 5)
 set -euo pipefail
@@ -14,15 +15,19 @@ cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 # shellcheck source=SCRIPTDIR/lib.sh
 source bench/lib.sh
 
+image=$(disk_dir)/dmp-bench-$$.img
 work=$(mktemp -d)
-image=/dev/shm/dmp-bench-$$.img
+image_size=1G
+[[ -z $SMOKE ]] || image_size=64M
 server=''
 trap 'if [[ -n $server ]]; then kill "$server" 2>/dev/null; wait; fi; rm -rf "$work" "$image"' EXIT
 
 # serve BACKING ARGS...: starts dmp serve on a Unix socket and waits until it is ready.
 serve() {
-    dmp_serve "$work/log" "$@" --listen "unix:$work/sock"
+    local status=0
+    dmp_serve "$work/log" "$@" --listen "unix:$work/sock" || status=$?
     server=$served
+    return "$status"
 }
 
 stop() {
@@ -70,25 +75,27 @@ stop
 result memory alloc-per-100k dmp 1 "$((least * 100000 / least_requests))" bytes
 
 # ---- peak RSS at depth 128 ----
-# load_deep: 4k and 1M reads and writes at depth 128 (in this shell, so that a failing fio stops the run).
+# load_deep SIZE: 4k and 1M reads and writes at depth 128 over the first SIZE bytes (in this shell,
+# so that a failing fio stops the run).
 load_deep() {
-    fio_rate randread 4k 128 1 "${nbd[@]}" --size=1G >/dev/null
-    fio_rate randwrite 4k 128 1 "${nbd[@]}" --size=1G >/dev/null
-    fio_rate read 1M 128 1 "${nbd[@]}" --size=1G >/dev/null
-    fio_rate write 1M 128 1 "${nbd[@]}" --size=1G >/dev/null
+    fio_rate randread 4k 128 1 "${nbd[@]}" --size="$1" >/dev/null
+    fio_rate randwrite 4k 128 1 "${nbd[@]}" --size="$1" >/dev/null
+    fio_rate read 1M 128 1 "${nbd[@]}" --size="$1" >/dev/null
+    fio_rate write 1M 128 1 "${nbd[@]}" --size="$1" >/dev/null
 }
 peak_rss_mib() {
     awk '$1 == "VmHWM:" { printf "%.0f\n", $2 / 1024 }' "/proc/$server/status"
 }
 serve zero --size 1G
-load_deep
+load_deep 1G
 result memory peak-rss-inline dmp 1 "$(peak_rss_mib)" MiB
 stop
-truncate -s 1G "$image"
+fill --filename="$image" --size="$image_size"
 serve "$image"
-load_deep
-result memory peak-rss-threadpool dmp 1 "$(peak_rss_mib)" MiB
+load_deep "$image_size"
+result memory peak-rss-file dmp 1 "$(peak_rss_mib)" MiB
 stop
+rm -f "$image"
 
 result memory binary dmp 1 "$(( $(stat -c %s dmp) / 1024 ))" KiB
 

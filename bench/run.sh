@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: every part of the benchmark, then bench/report.py's table and chart.
-#   bench/run.sh                the full run (about half an hour): bench/results.{tsv,md,svg}
+#   bench/run.sh                the full run (about two and a half hours): bench/results.{tsv,md,svg}
 #   bench/run.sh --smoke DIR    a few seconds per part, into DIR (make test runs it, so the
 #                               benchmark cannot rot); ROUNDS, RUNTIME and RAMP tune a full run
 # The parts print "RESULT ..." lines (bench/lib.sh); the kernel part runs in a qemu guest.
@@ -27,8 +27,9 @@ part() {
     "$@" | tee -a "$raw" | grep --line-buffered '^RESULT ' >&2 || { echo "bench: $* failed" >&2; exit 1; }
 }
 part "userspace path and the cost of counting (host)" bench/userspace.sh
+part "userspace path on files (host)" bench/files.sh
 part "memory and start-up (host)" bench/memory.sh
-part "kernel path (qemu guest)" tests/vm/guest.sh --timeout 3600 --smp "$guest_cpus" \
+part "kernel path (qemu guest)" tests/vm/guest.sh --timeout 7200 --smp "$guest_cpus" \
     --env "ROUNDS=$ROUNDS" --env "RUNTIME=$RUNTIME" --env "RAMP=$RAMP" --env "SMOKE=$SMOKE" bench/kernel.sh
 
 {
@@ -38,6 +39,7 @@ part "kernel path (qemu guest)" tests/vm/guest.sh --timeout 3600 --smp "$guest_c
     printf 'versions\tfio %s, nbdkit %s, qemu-nbd %s, nbd-client %s, dmp %s\n' "$(fio --version | sed 's/^fio-//')" \
         "$(nbdkit --version | awk '{ print $2 }')" "$(qemu-nbd --version | awk 'NR == 1 { print $2 }')" \
         "$(dpkg-query -W -f='${Version}' nbd-client)" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    printf 'disk\t/var/tmp: %s\n' "$(df --output=fstype,source /var/tmp | awk 'NR == 2 { print $1 " on " $2 }')"
     printf 'date\t%s\n' "$(date -u +%Y-%m-%d)"
     printf 'runs\t%s interleaved rounds of %s s after %s s of warm-up\n' "$ROUNDS" "$RUNTIME" "$RAMP"
     grep '^RESULT ' "$raw" | cut -d' ' -f2- | tr ' ' '\t'
