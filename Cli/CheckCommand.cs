@@ -31,9 +31,9 @@ internal static class CheckCommand
         RunDirectory run = CommonOptions.RunDirectoryOf(result);
         LoadedModule.Require(run);
         string devicesDirectory = run.DevicesDirectory();
-        HashSet<string> served = [.. Directory.GetFileSystemEntries(devicesDirectory).Select(Path.GetFileName).OfType<string>()];
+        HashSet<string> served = ServedDevices.List(run);
         string[] named = result.GetValue(Devices) ?? [];
-        IEnumerable<string> selected = named.Length == 0 ? served : named.SelectMany(device => Resolve(device, served)).Distinct();
+        IEnumerable<string> selected = named.Length == 0 ? served : named.SelectMany(device => ServedDevices.Resolve(device, served)).Distinct();
 
         BlockStat dmp = default;
         BlockStat kernel = default;
@@ -48,14 +48,5 @@ internal static class CheckCommand
         IReadOnlyList<string> mismatches = ConsistencyCheck.Compare(dmp, kernel);
         Console.WriteLine(mismatches.Count == 0 ? "correct" : string.Join('\n', mismatches));
         return mismatches.Count == 0 ? 0 : DmpCommandLine.Failure;
-    }
-
-    /// <summary>The served nbd devices under a device the user named: itself, or those a dm device maps.</summary>
-    private static string[] Resolve(string name, HashSet<string> served)
-    {
-        string device = name.StartsWith("/dev/mapper/", StringComparison.Ordinal) ? name["/dev/mapper/".Length..] : name.Replace("/dev/", "", StringComparison.Ordinal);
-        string kernelName = SysBlock.Exists(device) ? device : SysBlock.FindDm(device) ?? throw new CommandException($"no such device: {name}");
-        string[] below = served.Contains(kernelName) ? [kernelName] : SysBlock.Slaves(kernelName).Where(served.Contains).ToArray();
-        return below.Length > 0 ? below : throw new CommandException($"{name} is not on a device dmp serves");
     }
 }

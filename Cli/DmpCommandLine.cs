@@ -25,6 +25,8 @@ internal static class DmpCommandLine
             DeviceCommands.CreateStatus(),
             DeviceCommands.CreateAttach(),
             DeviceCommands.CreateDetach(),
+            TraceCommand.Create(),
+            FaultCommand.Create(),
             ServeCommand.Create(),
             DaemonCommand.Create(),
         };

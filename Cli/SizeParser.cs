@@ -9,8 +9,34 @@ internal static class SizeParser
 
     private const string Suffixes = "KMGTP";
 
+    /// <summary>A device's size: positive, in whole sectors.</summary>
     /// <returns>The size in bytes, or null with <paramref name="error"/> saying what is wrong.</returns>
     public static long? TryParse(string text, out string error)
+    {
+        long? bytes = TryParseBytes(text, out error);
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        if (bytes == 0)
+        {
+            error = $"invalid size '{text}': expected a positive number of bytes, optionally with K, M, G, T or P";
+            return null;
+        }
+
+        if (bytes % Granularity != 0)
+        {
+            error = $"invalid size '{text}': must be a multiple of {Granularity} bytes";
+            return null;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Any number of bytes, zero included: an offset or a length.</summary>
+    /// <returns>The number of bytes, or null with <paramref name="error"/> saying what is wrong.</returns>
+    public static long? TryParseBytes(string text, out string error)
     {
         string trimmed = text.Trim();
         foreach (string unit in new[] { "iB", "B" })
@@ -29,7 +55,7 @@ internal static class SizeParser
             trimmed = trimmed[..^1];
         }
 
-        if (!long.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out long number) || number <= 0)
+        if (!long.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out long number))
         {
             error = $"invalid size '{text}': expected a positive number of bytes, optionally with K, M, G, T or P";
             return null;
@@ -41,14 +67,7 @@ internal static class SizeParser
             return null;
         }
 
-        long bytes = number << shift;
-        if (bytes % Granularity != 0)
-        {
-            error = $"invalid size '{text}': must be a multiple of {Granularity} bytes";
-            return null;
-        }
-
         error = "";
-        return bytes;
+        return number << shift;
     }
 }

@@ -31,6 +31,8 @@ internal sealed partial class DaemonHost
                 [RemoveRequest, string name] => Remove(name),
                 [StatusRequest] => Status(),
                 [StatisticsRequests.Clear, string device, string format] => StatisticsRequests.Handle(device, format, ClearStatistics),
+                _ when FaultRequests.Handles(request) => FaultRequests.Handle(
+                    request, name => ResolveDevice(name) is { } device ? (device.Name, device.Export.Faults) : null, AllFaults),
                 _ => ControlReply.Failure($"unknown request '{string.Join(' ', request)}'"),
             };
         }
@@ -78,6 +80,14 @@ internal sealed partial class DaemonHost
 
         _stopSignals.Request();
         return ControlReply.Success();
+    }
+
+    private IEnumerable<(string Name, Faults.DeviceFaults Faults)> AllFaults()
+    {
+        lock (_lifecycle)
+        {
+            return _devices.Select(device => (device.Name, device.Export.Faults)).ToList();
+        }
     }
 
     private static long ParseNumber(string text) => long.Parse(text, System.Globalization.CultureInfo.InvariantCulture);

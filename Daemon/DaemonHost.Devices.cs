@@ -22,7 +22,7 @@ internal sealed partial class DaemonHost
         try
         {
             device = !_stopped
-                ? ServedDevice.Attach(_netlink!, store, _statistics, BackendIdentifier(_run), createdFor, connections, DaemonLog.Write)
+                ? ServedDevice.Attach(_netlink!, store, _statistics, _trace, BackendIdentifier(_run), createdFor, connections, DaemonLog.Write)
                 : throw new InvalidOperationException("dmp is being unloaded");
         }
         catch
@@ -36,7 +36,7 @@ internal sealed partial class DaemonHost
             _devices.Add(device);
             _catalog.Add(device.Name, device.Export); // also the device list the FUSE thread reads, without the lifecycle lock
             _tree.AddDevice(new DeviceFiles(
-                device.Statistics, device.Backing, device.Export.Size, () => device.Baseline,
+                device.Statistics, device.Export.Faults, device.Backing, device.Export.Size, () => device.Baseline,
                 () => HoldersOf([device.Name]), () => _ = ResetDevice(device)));
             SaveDeviceTable();
             return device;
@@ -115,6 +115,27 @@ internal sealed partial class DaemonHost
     }
 
     private ServedDevice? FindDevice(string name) => _devices.Find(device => device.Name == name);
+
+    /// <summary>
+    /// A served device as a user names it: nbdK (or /dev/nbdK), the dm device <c>create</c> made for it, or any
+    /// dm device (by name or /dev/mapper path) that maps it and no other served device.
+    /// </summary>
+    private ServedDevice? ResolveDevice(string name)
+    {
+        string bare = name.StartsWith("/dev/mapper/", StringComparison.Ordinal) ? name["/dev/mapper/".Length..]
+            : name.StartsWith("/dev/", StringComparison.Ordinal) ? name["/dev/".Length..] : name;
+        lock (_lifecycle)
+        {
+            if (_devices.Find(device => device.Name == bare || device.CreatedFor == bare) is { } found)
+            {
+                return found;
+            }
+
+            IReadOnlyList<string> below = SysBlock.FindDm(bare) is { } kernelName ? SysBlock.Slaves(kernelName) : [];
+            List<ServedDevice> mapped = _devices.Where(device => below.Contains(device.Name)).ToList();
+            return mapped.Count == 1 ? mapped[0] : null;
+        }
+    }
 
     /// <summary>The device number of a served device, as device-mapper tables and dependencies name it.</summary>
     private static DeviceNumber NumberOf(ServedDevice device) =>

@@ -4,6 +4,7 @@ using Dmp.Native.Nbd;
 using Dmp.Stats;
 using Dmp.Storage;
 using Dmp.Sysfs;
+using Dmp.Trace;
 using Tmds.Linux;
 
 namespace Dmp.Daemon;
@@ -20,6 +21,7 @@ internal sealed partial class DaemonHost : IDisposable
     private readonly ModuleStatistics _statistics;
     private readonly ModuleTree _tree;
     private readonly NbdExportCatalog _catalog = new();
+    private readonly TraceHub _trace = new();
     private readonly StopSignals _stopSignals = new();
 
     /// <summary>Guards the device list and the daemon's state; taken by control requests, resets and stopping.</summary>
@@ -38,7 +40,8 @@ internal sealed partial class DaemonHost : IDisposable
         _options = options;
         _run = options.RunDirectory;
         _statistics = new ModuleStatistics(options.Statistics);
-        _tree = new ModuleTree(_statistics, options.Parameters, () => HoldersOf(_catalog.List().Select(export => export.Name)), ResetStatistics);
+        _tree = new ModuleTree(
+            _statistics, options.Parameters, () => HoldersOf(_catalog.List().Select(export => export.Name)), ResetStatistics, _trace, DaemonLog.Write);
     }
 
     /// <summary>Marks our devices in /sys/block/nbdN/backend, so a clean-up never touches anyone else's.</summary>

@@ -2,7 +2,9 @@ using Dmp.Nbd;
 using Dmp.Native;
 using Dmp.Stats;
 using Dmp.Storage;
+using Dmp.Faults;
 using Dmp.Sysfs;
+using Dmp.Trace;
 using Tmds.Linux;
 
 namespace Dmp.Daemon;
@@ -20,6 +22,7 @@ internal sealed class ServeHost : IDisposable
     private readonly ModuleStatistics _statistics;
     private readonly ModuleTree _tree;
     private readonly NbdExportCatalog _catalog = new();
+    private readonly TraceHub _trace = new();
     private readonly List<IBackingStore> _stores = [];
     private PidFile? _pidFile;
     private FuseServer? _sysfs;
@@ -32,7 +35,7 @@ internal sealed class ServeHost : IDisposable
         _run = run;
         _readOnly = readOnly;
         _statistics = new ModuleStatistics(options.Statistics);
-        _tree = new ModuleTree(_statistics, options.Parameters, () => [], _statistics.Reset);
+        _tree = new ModuleTree(_statistics, options.Parameters, () => [], _statistics.Reset, _trace, DaemonLog.Write);
     }
 
     /// <summary>The name of the export serving backing number <paramref name="index"/>.</summary>
@@ -87,20 +90,30 @@ internal sealed class ServeHost : IDisposable
             IBackingStore store = _options.Backings[index].Open(_options.Size, _options.Cache, _readOnly);
             _stores.Add(store);
             DeviceStatistics statistics = _statistics.AddDevice(ExportName(index));
-            _catalog.Add(ExportName(index), new NbdExport(store, statistics, _readOnly));
-            _tree.AddDevice(new DeviceFiles(statistics, store.Description, store.Size, Baseline: null, Holders: null, statistics.Reset));
+            var export = new NbdExport(store, statistics, _readOnly, _trace);
+            _catalog.Add(ExportName(index), export);
+            _tree.AddDevice(new DeviceFiles(statistics, export.Faults, store.Description, store.Size, Baseline: null, Holders: null, statistics.Reset));
         }
 
         if (_run is not null)
         {
             MountStatTree(_run);
-            _control = ControlServer.Start(_run.ControlSocket, request => request is [StatisticsRequests.Clear, string device, string format]
-                ? StatisticsRequests.Handle(device, format, ClearStatistics)
-                : ControlReply.Failure("dmp serve answers only statistics requests"));
+            _control = ControlServer.Start(_run.ControlSocket, request => request switch
+            {
+                [StatisticsRequests.Clear, string device, string format] => StatisticsRequests.Handle(device, format, ClearStatistics),
+                _ when FaultRequests.Handles(request) => FaultRequests.Handle(request, FindFaults, AllFaults),
+                _ => ControlReply.Failure("dmp serve answers only statistics and fault requests"),
+            });
         }
 
         _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Write);
     }
+
+    private (string Name, DeviceFaults Faults)? FindFaults(string name) =>
+        name.Length > 0 && _catalog.Find(name) is { } entry ? (entry.Name, entry.Export.Faults) : null;
+
+    private IEnumerable<(string Name, DeviceFaults Faults)> AllFaults() =>
+        _catalog.List().Select(entry => (entry.Name, entry.Export.Faults));
 
     private IoCounters? ClearStatistics(string? device) => device is null
         ? _statistics.SnapshotAndReset()

@@ -3,6 +3,7 @@ using Dmp.Native;
 using Dmp.Native.Nbd;
 using Dmp.Stats;
 using Dmp.Storage;
+using Dmp.Trace;
 
 namespace Dmp.Daemon;
 
@@ -66,10 +67,11 @@ internal sealed class ServedDevice
     /// are read before the first reply goes out, so that they and dmp's start from the same moment. On
     /// failure nothing stays attached, and the store is still the caller's.
     /// </summary>
+    /// <param name="trace">Where its requests are traced.</param>
     /// <param name="backendIdentifier">Marks the device as ours in /sys/block/nbdN/backend.</param>
     /// <param name="log">Told if the kernel side ends while nobody is detaching the device.</param>
     public static ServedDevice Attach(
-        NbdNetlinkClient netlink, IBackingStore store, ModuleStatistics statistics, string backendIdentifier, string? createdFor,
+        NbdNetlinkClient netlink, IBackingStore store, ModuleStatistics statistics, TraceHub trace, string backendIdentifier, string? createdFor,
         int connections, Action<string> log)
     {
         var ours = new List<FileDescriptor>();
@@ -98,7 +100,7 @@ internal sealed class ServedDevice
             // Requests the kernel sends before the receivers start wait in the sockets.
             string baseline = SysBlock.Stat(NameOf(index));
             deviceStatistics = statistics.AddDevice(NameOf(index));
-            var export = new NbdExport(store, deviceStatistics);
+            var export = new NbdExport(store, deviceStatistics, trace: trace);
             foreach (FileDescriptor socket in ours)
             {
                 served.Add(new NbdConnection(served.Count == 0 ? NameOf(index) : $"{NameOf(index)}.{served.Count}", socket, export));

@@ -22,5 +22,12 @@ internal sealed unsafe class EventCounter : IDisposable
         _ = LibC.write(_fd.Value, &one, sizeof(ulong)); // cannot fail short of 2^64 - 1 signals unread
     }
 
+    /// <summary>Waits until something was added, and zeroes the counter.</summary>
+    public void Wait()
+    {
+        ulong sum;
+        _ = LibC.read(_fd.Value, &sum, sizeof(ulong)); // EINTR: the caller looks again either way
+    }
+
     public void Dispose() => _fd.Dispose();
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Dmp.Faults;
 using Dmp.Native;
 using Tmds.Linux;
 
@@ -20,20 +20,17 @@ internal sealed partial class NbdConnection
         }
         finally
         {
-            // Every reply still owed is sent (or fails) before the connection counts as finished.
-            if (_ring is not null)
+            // Every reply still owed is sent (or fails) before the connection counts as finished; requests
+            // a fault rule delays need not keep it waiting.
+            DelayTimer.Expedite(item => item is NbdRequest request && request.IsFor(this));
+            if (_finishedWake is not null)
             {
-                AwaitAllOnRing();
+                AwaitAll();
             }
 
             for (int i = 0; i < MaxInFlight; i++)
             {
                 _slots.Wait();
-            }
-
-            if (_inline)
-            {
-                _output.Flush();
             }
 
             failure ??= SendFailure;
@@ -59,7 +56,7 @@ internal sealed partial class NbdConnection
                 return "bad request magic";
             }
 
-            long receivedAt = _counting ? Stopwatch.GetTimestamp() : 0;
+            long receivedAt = _chain.Arrived();
             _input.Consume(NbdProtocol.RequestHeaderLength);
             if (header.Command == NbdCommand.Disconnect)
             {
@@ -102,16 +99,27 @@ internal sealed partial class NbdConnection
 
         if (_inline)
         {
+            if (_onWorkers > 0)
+            {
+                return ReceiveAlongsideWorkers(count);
+            }
+
             _output.Flush();
         }
 
         return _input.Fill(count);
     }
 
-    /// <summary>Carries out a request on the receiving thread and adds its reply to the batch.</summary>
+    /// <summary>Carries out a request on the receiving thread and adds its reply to the batch; one a fault rule delays waits elsewhere.</summary>
     /// <returns>0, or the errno of receiving a write's payload.</returns>
     private int ServeInline(in NbdRequestHeader header, long receivedAt)
     {
+        FaultDecision fault = _chain.Decide(header);
+        if (fault.Action == FaultAction.Delay)
+        {
+            return Postpone(header, receivedAt, fault);
+        }
+
         const int replyLength = NbdProtocol.SimpleReplyLength;
         bool isRead = header.Command == NbdCommand.Read;
         bool isWrite = header.Command == NbdCommand.Write;
@@ -119,11 +127,12 @@ internal sealed partial class NbdConnection
 
         // The usual payload fits a batch: a write's is used where the receive left it, a read's lands in
         // the batch behind its reply header. A larger one moves straight between the socket and a memory
-        // store's own memory, with no copy in between, or else gets a buffer of its own.
+        // store's own memory, with no copy in between (unless a fault rule is to drop or corrupt it), or
+        // else gets a buffer of its own.
         bool fitsBatch = isWrite ? length <= _input.Capacity : replyLength + length <= _output.Capacity;
         Span<byte> payload = default;
-        bool inPlace = !fitsBatch && Export.TryGetMemory(header, out payload);
-        NbdRequest? large = fitsBatch || inPlace ? null : Take(header);
+        bool inPlace = !fitsBatch && fault.Action == FaultAction.None && Export.TryGetMemory(header, out payload);
+        NbdRequest? large = fitsBatch || inPlace ? null : TakeWithoutBlocking(header);
         if (large is not null)
         {
             payload = large.Payload;
@@ -146,9 +155,9 @@ internal sealed partial class NbdConnection
             payload = isWrite ? _input.Buffered[..length] : reply.Slice(replyLength, dataInBatch);
         }
 
-        Enter(header.Command);
-        int error = inPlace ? NbdError.None : Export.Serve(header, payload);
-        Answer(header, error, receivedAt, reply);
+        _chain.Enter(header.Command);
+        int error = inPlace ? NbdError.None : Export.Serve(header, payload, fault);
+        Answer(header, error, receivedAt, fault, reply, isRead ? payload : default);
         bool succeeded = error == NbdError.None;
         _output.Advance(replyLength + (succeeded ? dataInBatch : 0));
         if (isWrite && fitsBatch)
@@ -169,7 +178,8 @@ internal sealed partial class NbdConnection
         return 0;
     }
 
-    /// <summary>Hands a request to the thread pool, once its payload (if any) has been received.</summary>
+    /// <summary>Hands a request to the thread pool (or, if a fault rule delays it, to the <see cref="DelayTimer"/>),
+    /// once its payload (if any) has been received.</summary>
     /// <returns>0, or the errno of receiving a write's payload.</returns>
     private int Dispatch(in NbdRequestHeader header, long receivedAt)
     {
@@ -185,13 +195,23 @@ internal sealed partial class NbdConnection
             }
         }
 
-        Enter(header.Command);
-        ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
+        _chain.Enter(header.Command);
+        request.Fault = _chain.Decide(header);
+        if (request.Fault.Action == FaultAction.Delay)
+        {
+            DelayTimer.Schedule(request, request.Fault.Delay);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
+        }
+
         return 0;
     }
 
     /// <summary>A pooled request for <paramref name="header"/>, with room for its payload; waits while <see cref="MaxInFlight"/>
-    /// are out, or while a large payload does not fit the <see cref="LargePayloadBudget"/>.</summary>
+    /// are out, or while a large payload does not fit the <see cref="LargePayloadBudget"/>. Only for the thread-pool path,
+    /// where workers free requests; elsewhere the receiver frees them, and takes them with <see cref="TakeWithoutBlocking"/>.</summary>
     private NbdRequest Take(in NbdRequestHeader header)
     {
         _slots.Wait();

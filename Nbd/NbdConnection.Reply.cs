@@ -1,6 +1,5 @@
-using System.Diagnostics;
+using Dmp.Faults;
 using Dmp.Native;
-using Dmp.Stats;
 
 namespace Dmp.Nbd;
 
@@ -11,65 +10,51 @@ internal sealed partial class NbdConnection
     /// <summary>Why sending failed, if it did; the receiver then only sees the end of stream it causes.</summary>
     private string? SendFailure => _output.Error is int error and not 0 ? $"send failed: {Errno.Describe(error)}" : null;
 
-    /// <summary>Sends the reply to a request the thread pool has carried out, and recycles the request; on the
-    /// io_uring path, hands it back to the receiver, which does both.</summary>
+    /// <summary>On a worker, once it has carried a request out: on the thread-pool path, sends the reply and recycles
+    /// the request; where the receiver answers (inline and io_uring), hands it back to the receiver, which does both.</summary>
     internal void Complete(NbdRequest request, int error)
     {
-        if (_ring is not null)
+        if (_finishedWake is not null)
         {
             HandBack(request, error);
             return;
         }
 
         NbdRequestHeader header = request.Header;
-        ReadOnlySpan<byte> data = header.Command == NbdCommand.Read && error == NbdError.None ? request.Payload : default;
+        Span<byte> data = header.Command == NbdCommand.Read && error == NbdError.None ? request.Payload : default;
         lock (_sendLock)
         {
             // Under the send lock, this connection's counters have one writer at a time.
             if (_output.Error == 0)
             {
-                Answer(header, error, request.ReceivedAt, _output.GetSpan(NbdProtocol.SimpleReplyLength));
+                Answer(header, error, request.ReceivedAt, request.Fault, _output.GetSpan(NbdProtocol.SimpleReplyLength), data);
                 _output.Advance(NbdProtocol.SimpleReplyLength);
                 if (_output.Send(data) != 0)
                 {
                     Abort(); // wakes the receiver, which then ends the connection
                 }
             }
-            else if (_counting && NbdExport.CountedAs(header.Command) is { } unanswered)
+            else
             {
-                _counters.Leave(unanswered); // its reply can no longer be sent
+                _chain.Abandon(header.Command); // its reply can no longer be sent
             }
         }
 
         Release(request);
     }
 
-    /// <summary>A request has arrived: it is in flight until <see cref="Answer"/> counts it.</summary>
-    private void Enter(NbdCommand command)
-    {
-        if (_counting && NbdExport.CountedAs(command) is { } operation)
-        {
-            _counters.Enter(operation);
-        }
-    }
-
     /// <summary>
-    /// Counts a finished request and writes its reply header. The count comes before the reply is sent,
-    /// so a client that has its answer also finds it counted; a reply then lost with the connection stays
-    /// counted, as the kernel counts the request it fails for want of one.
+    /// Passes a finished request back through the chain (a fault rule's corruption of a read, the count, the trace)
+    /// and writes its reply header. This comes before the reply is sent, so a client that has its answer also
+    /// finds it counted; a reply then lost with the connection stays counted, as the kernel counts the request it
+    /// fails for want of one.
     /// </summary>
-    private void Answer(in NbdRequestHeader header, int error, long receivedAt, Span<byte> reply)
+    /// <param name="readData">A READ's data, about to be sent; empty otherwise.</param>
+    private void Answer(in NbdRequestHeader header, int error, long receivedAt, in FaultDecision fault, Span<byte> reply, Span<byte> readData)
     {
-        if (_counting && NbdExport.CountedAs(header.Command) is { } operation)
-        {
-            _counters.Record(operation, header.Length, error != NbdError.None, ElapsedNanoseconds(receivedAt));
-        }
-
+        _chain.Complete(header, error, receivedAt, fault, readData);
         NbdSimpleReply.Write(reply, error, header.Cookie);
     }
-
-    private static long ElapsedNanoseconds(long since) =>
-        (long)((Stopwatch.GetTimestamp() - since) * (1_000_000_000.0 / Stopwatch.Frequency));
 
     private void Release(NbdRequest request)
     {

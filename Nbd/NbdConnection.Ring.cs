@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dmp.Faults;
 using Dmp.Native;
 using Dmp.Native.IoUring;
 using Tmds.Linux;
@@ -12,7 +13,8 @@ namespace Dmp.Nbd;
 /// When it has nothing to do it sleeps in the ring, on whichever comes first: a completion, or the
 /// socket becoming readable (a poll on the ring). The few requests the ring does not carry (a block
 /// device's TRIM, a TRIM or WRITE_ZEROES with FUA, one the ring could not finish) run on the thread
-/// pool and come back through an eventfd whose read is queued on the same ring.
+/// pool and come back through an eventfd whose read is queued on the same ring
+/// (<c>NbdConnection.HandOff.cs</c>), as do requests a fault rule delays.
 /// </summary>
 internal sealed partial class NbdConnection
 {
@@ -27,16 +29,10 @@ internal sealed partial class NbdConnection
 
     private readonly IoRing? _ring;
 
-    /// <summary>Signalled by a worker that has finished a request for this connection.</summary>
-    private readonly EventCounter? _finishedWake;
-
     /// <summary>Where the ring reads <see cref="_finishedWake"/>'s counter to: memory that does not move.</summary>
     private readonly NativeBuffer _ringWords = new(sizeof(ulong));
 
-    /// <summary>Requests workers have finished, newest first; pushed by them, taken whole by the receiver.</summary>
-    private NbdRequest? _finished;
     private int _onRing;
-    private int _onWorkers;
     private bool _socketPollQueued;
     private bool _counterReadQueued;
 
@@ -68,11 +64,20 @@ internal sealed partial class NbdConnection
             }
         }
 
-        Enter(header.Command);
+        _chain.Enter(header.Command);
         int error = Export.Validate(header);
-        if (error != NbdError.None || Export.TryReadNow(header, request.Payload))
+        request.Fault = error == NbdError.None ? _chain.Decide(header) : default;
+        if (error != NbdError.None || request.Fault.Answers)
         {
-            Finish(request, error);
+            Finish(request, error != NbdError.None ? error : Export.Serve(header, request.Payload, request.Fault));
+        }
+        else if (request.Fault.Action == FaultAction.Delay)
+        {
+            Postpone(request);
+        }
+        else if (Export.TryReadNow(header, request.Payload))
+        {
+            Finish(request, NbdError.None);
         }
         else if (Export.TryStart(_ring!, header, request.Payload, (ulong)request.Id))
         {
@@ -84,27 +89,6 @@ internal sealed partial class NbdConnection
         }
 
         return 0;
-    }
-
-    /// <summary>A pooled request, taken once one is free and the large-payload budget has room: until then,
-    /// this thread answers what completes (it is the one that frees them, so it must not block on them).</summary>
-    private NbdRequest TakeWithoutBlocking(in NbdRequestHeader header)
-    {
-        while (_slots.CurrentCount == 0)
-        {
-            AwaitCompletions(socket: false);
-        }
-
-        NativeBuffer? large = null;
-        while (NbdRequest.IsLarge(header) && !_largePayloads.TryRent(NbdRequest.PayloadLength(header), out large))
-        {
-            AwaitCompletions(socket: false);
-        }
-
-        _slots.Wait();
-        NbdRequest request = _requests.Get();
-        request.Prepare(this, header, large);
-        return request;
     }
 
     /// <summary>Receives until <paramref name="count"/> bytes are buffered, answering what completes in the meantime.</summary>
@@ -133,8 +117,8 @@ internal sealed partial class NbdConnection
         }
     }
 
-    /// <summary>Sleeps in the ring until something completes (or, with <paramref name="socket"/>, the socket is readable), then answers it.</summary>
-    private void AwaitCompletions(bool socket)
+    /// <summary>Sleeps in the ring until something completes (or, with <paramref name="socket"/>, the socket is readable).</summary>
+    private void AwaitRing(bool socket)
     {
         if (socket && !_socketPollQueued)
         {
@@ -144,22 +128,10 @@ internal sealed partial class NbdConnection
 
         QueueCounterRead();
         _ = _ring!.SubmitAndWait(1); // EINTR and the like: the caller looks again either way
-        AnswerCompleted();
     }
 
-    /// <summary>Waits for every request in flight to be answered, when the connection ends.</summary>
-    private void AwaitAllOnRing()
-    {
-        while (_onRing + _onWorkers > 0)
-        {
-            AwaitCompletions(socket: false);
-        }
-
-        _output.Flush();
-    }
-
-    /// <summary>Answers every request that has completed, on the ring or on a worker, and sends the replies.</summary>
-    private void AnswerCompleted()
+    /// <summary>Answers every request the ring has completed (into the batch; <see cref="AnswerCompleted"/> sends it).</summary>
+    private void AnswerRingCompletions()
     {
         while (_ring!.TryTakeCompletion(out IoUringCompletionEntry completion))
         {
@@ -177,19 +149,6 @@ internal sealed partial class NbdConnection
                     break;
             }
         }
-
-        if (Volatile.Read(ref _finished) is not null)
-        {
-            for (NbdRequest? request = Interlocked.Exchange(ref _finished, null); request is not null;)
-            {
-                NbdRequest next = request.NextFinished!;
-                _onWorkers--;
-                Finish(request, request.Error);
-                request = next;
-            }
-        }
-
-        _output.Flush();
     }
 
     private void Completed(NbdRequest request, int result)
@@ -202,50 +161,6 @@ internal sealed partial class NbdConnection
         {
             HandToWorker(request);
         }
-    }
-
-    /// <summary>Counts a request, adds its reply (and a read's data) to the batch, and recycles it.</summary>
-    private void Finish(NbdRequest request, int error)
-    {
-        NbdRequestHeader header = request.Header;
-        bool sendsData = header.Command == NbdCommand.Read && error == NbdError.None;
-        int copied = sendsData && header.Length <= CopiedReadLimit ? (int)header.Length : 0;
-        Span<byte> reply = _output.GetSpan(NbdProtocol.SimpleReplyLength + copied);
-        Answer(header, error, request.ReceivedAt, reply);
-        if (copied > 0)
-        {
-            request.Payload.CopyTo(reply[NbdProtocol.SimpleReplyLength..]);
-        }
-
-        _output.Advance(NbdProtocol.SimpleReplyLength + copied);
-        if (sendsData && copied == 0)
-        {
-            _output.Send(request.Payload);
-        }
-
-        Release(request);
-    }
-
-    /// <summary>Runs a request the ring does not carry on the thread pool; it comes back through <see cref="HandBack"/>.</summary>
-    private void HandToWorker(NbdRequest request)
-    {
-        _onWorkers++;
-        ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
-    }
-
-    /// <summary>On a worker: queues a finished request for the receiver, and wakes it.</summary>
-    private void HandBack(NbdRequest request, int error)
-    {
-        request.Error = error;
-        NbdRequest? head;
-        do
-        {
-            head = Volatile.Read(ref _finished);
-            request.NextFinished = head;
-        }
-        while (Interlocked.CompareExchange(ref _finished, request, head) != head);
-
-        _finishedWake!.Signal();
     }
 
     /// <summary>While workers have requests, a read of their counter waits on the ring, so that their finishing wakes this thread.</summary>

@@ -1,6 +1,5 @@
+using Dmp.Chain;
 using Dmp.Native;
-using Dmp.Native.IoUring;
-using Dmp.Stats;
 using Microsoft.Extensions.ObjectPool;
 
 namespace Dmp.Nbd;
@@ -14,7 +13,8 @@ namespace Dmp.Nbd;
 /// them (<see cref="NbdRequestPath.Ring"/>); where io_uring is not to be had, each request is queued to the
 /// thread pool instead, so that many wait on the device at once, and whichever thread finishes a request
 /// sends its reply, under a lock that only this connection's replies share. Replies may go out in any
-/// order, as the protocol allows. Each connection pools its own requests.
+/// order, as the protocol allows. Each connection pools its own requests. Every request passes the
+/// device's <see cref="RequestChain"/> (counting, faults, the trace) on its way to the store and back.
 /// </summary>
 internal sealed partial class NbdConnection : IDisposable
 {
@@ -36,10 +36,7 @@ internal sealed partial class NbdConnection : IDisposable
     private readonly bool _inline;
     private readonly NbdRequest?[] _requestsById = new NbdRequest?[MaxInFlight];
     private readonly ObjectPool<NbdRequest> _requests;
-    private readonly CounterShard _counters;
-
-    /// <summary>False when statistics are switched off, to measure what counting costs.</summary>
-    private readonly bool _counting;
+    private readonly RequestChain _chain;
     private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
     private readonly NbdLargePayloadPool _largePayloads = new(LargePayloadBudget);
     private readonly TaskCompletionSource<string?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,9 +54,8 @@ internal sealed partial class NbdConnection : IDisposable
         _requests = NbdRequestPoolPolicy.CreatePool(_requestsById);
         _inline = !export.Store.MayBlock;
         _ring = !_inline && allowRing ? TryCreateRing() : null;
-        _finishedWake = _ring is null ? null : new EventCounter();
-        _counters = export.Statistics.OpenShard();
-        _counting = export.Statistics.Enabled;
+        _finishedWake = _inline || _ring is not null ? new EventCounter() : null;
+        _chain = new RequestChain(export, export.NumberConnection());
     }
 
     public string Name { get; }
@@ -100,7 +96,7 @@ internal sealed partial class NbdConnection : IDisposable
     {
         Abort();
         _receiver?.Join();
-        Export.Statistics.CloseShard(_counters);
+        _chain.Dispose();
         _socket.Dispose();
         _slots.Dispose();
         _input.Dispose();

@@ -1,25 +1,38 @@
+using Dmp.Faults;
 using Dmp.Native.IoUring;
 using Dmp.Stats;
 using Dmp.Storage;
+using Dmp.Trace;
 
 namespace Dmp.Nbd;
 
 /// <summary>
-/// What is served: a backing store, what it advertises, and the counters its requests feed.
-/// <see cref="Execute"/> is the whole command semantics, shared by every connection.
+/// What is served: a backing store, what it advertises, and the layers its requests pass (its counters, its
+/// fault rules, the trace; see <see cref="Chain.RequestChain"/>). <see cref="Execute"/> is the whole command
+/// semantics, shared by every connection.
 /// </summary>
 internal sealed class NbdExport
 {
-    public NbdExport(IBackingStore store, DeviceStatistics statistics, bool readOnly = false)
+    private int _connections;
+
+    /// <param name="trace">Where its requests are traced: the module's hub, or null for one of its own.</param>
+    public NbdExport(IBackingStore store, DeviceStatistics statistics, bool readOnly = false, TraceHub? trace = null)
     {
         Store = store;
         Statistics = statistics;
         ReadOnly = readOnly;
+        Faults = new DeviceFaults(store.Size);
+        Trace = trace ?? new TraceHub();
     }
 
     public IBackingStore Store { get; }
 
+    /// <summary>The device's counters, and its name.</summary>
     public DeviceStatistics Statistics { get; }
+
+    public DeviceFaults Faults { get; }
+
+    public TraceHub Trace { get; }
 
     public bool ReadOnly { get; }
 
@@ -57,9 +70,20 @@ internal sealed class NbdExport
         ? NbdCommandFlags.ForceUnitAccess | NbdCommandFlags.NoHole | NbdCommandFlags.FastZero
         : NbdCommandFlags.ForceUnitAccess;
 
-    /// <summary>Carries out one request; <see cref="Execute"/>, with a store that throws answered by EIO.</summary>
-    public int Serve(in NbdRequestHeader request, Span<byte> payload)
+    /// <summary>A number for a new connection, unique on this export: the kernel's sockets come first, then NBD clients.</summary>
+    public int NumberConnection() => Interlocked.Increment(ref _connections) - 1;
+
+    /// <summary>
+    /// Carries out one request; <see cref="Execute"/>, with a store that throws answered by EIO. A fault rule that
+    /// answers in the store's place (an error, a dropped write) leaves the store alone.
+    /// </summary>
+    public int Serve(in NbdRequestHeader request, Span<byte> payload, in FaultDecision fault = default)
     {
+        if (fault.Answers)
+        {
+            return fault.Action == FaultAction.Fail ? NbdError.FromErrno(fault.Error) : NbdError.None;
+        }
+
         try
         {
             return Execute(request, payload);

@@ -1,3 +1,4 @@
+using Dmp.Faults;
 using Dmp.Native;
 
 namespace Dmp.Nbd;
@@ -26,6 +27,9 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
 
     /// <summary>When the request's header was read (<see cref="System.Diagnostics.Stopwatch"/> ticks), for its service time.</summary>
     public long ReceivedAt { get; set; }
+
+    /// <summary>What the device's fault rules make of it.</summary>
+    public FaultDecision Fault { get; set; }
 
     /// <summary>The reply's error, once a worker has carried the request out for a connection that answers on its own thread.</summary>
     public int Error { get; set; }
@@ -68,12 +72,16 @@ internal sealed class NbdRequest : IThreadPoolWorkItem, IDisposable
     {
         _connection = null;
         NextFinished = null;
+        Fault = default;
     }
 
+    public bool IsFor(NbdConnection connection) => _connection == connection;
+
+    /// <summary>On a worker: carries the request out (unless a fault rule answers instead) and hands it back to its connection.</summary>
     public void Execute()
     {
         NbdConnection connection = _connection!;
-        connection.Complete(this, connection.Export.Serve(Header, Payload));
+        connection.Complete(this, connection.Export.Serve(Header, Payload, Fault));
     }
 
     public void Dispose() => _buffer.Dispose();

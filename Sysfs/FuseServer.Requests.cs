@@ -12,6 +12,9 @@ internal sealed partial class FuseServer
     private readonly Dictionary<ulong, OpenAttribute> _openFiles = [];
     private ulong _nextFileHandle = 1;
 
+    /// <summary>Where replies are put together: one thread sends them, one at a time.</summary>
+    private byte[] _reply = new byte[RequestBufferSize];
+
     /// <summary>Answers one request.</summary>
     /// <returns>False when the kernel ended the session (DESTROY).</returns>
     private bool Dispatch(ReadOnlySpan<byte> request)
@@ -28,8 +31,11 @@ internal sealed partial class FuseServer
         {
             switch (header.Opcode)
             {
-                case FuseOpcode.Forget or FuseOpcode.BatchForget or FuseOpcode.Interrupt:
+                case FuseOpcode.Forget or FuseOpcode.BatchForget:
                     break; // no reply is expected; nodes live as long as the tree
+                case FuseOpcode.Interrupt:
+                    Interrupt(Body<FuseInterruptIn>(body).Unique); // only a parked read can still be interrupted
+                    break;
                 case FuseOpcode.Init:
                     Init(header, body);
                     break;
@@ -55,7 +61,9 @@ internal sealed partial class FuseServer
                     Write(header, body);
                     break;
                 case FuseOpcode.Release:
-                    _openFiles.Remove(Body<FuseReleaseIn>(body).FileHandle);
+                    ulong released = Body<FuseReleaseIn>(body).FileHandle;
+                    _openFiles.Remove(released);
+                    ReleaseStream(released);
                     ReplyEmpty(header);
                     break;
                 case FuseOpcode.OpenDir:
@@ -167,15 +175,22 @@ internal sealed partial class FuseServer
     /// (root passes the mode check, so the kernel alone would let it open either way).</summary>
     private void Open(in FuseInHeader header, ReadOnlySpan<byte> body)
     {
-        if (_tree.Find(header.NodeId) is not SysfsAttribute attribute)
+        int access = Body<FuseOpenIn>(body).Flags & LibC.O_ACCMODE;
+        bool reads = access is 0 /* O_RDONLY */ || access == LibC.O_RDWR;
+        bool writes = access == LibC.O_WRONLY || access == LibC.O_RDWR;
+        SysfsNode? node = _tree.Find(header.NodeId);
+        if (node is SysfsStream stream)
+        {
+            OpenStream(header, stream, writes);
+            return;
+        }
+
+        if (node is not SysfsAttribute attribute)
         {
             ReplyError(header, LibC.EISDIR);
             return;
         }
 
-        int access = Body<FuseOpenIn>(body).Flags & LibC.O_ACCMODE;
-        bool reads = access is 0 /* O_RDONLY */ || access == LibC.O_RDWR;
-        bool writes = access == LibC.O_WRONLY || access == LibC.O_RDWR;
         if ((reads && attribute.Show is null) || (writes && attribute.Store is null))
         {
             ReplyError(header, LibC.EACCES);
@@ -192,6 +207,12 @@ internal sealed partial class FuseServer
     private void Read(in FuseInHeader header, ReadOnlySpan<byte> body)
     {
         var read = Body<FuseReadIn>(body);
+        if (_openStreams.TryGetValue(read.FileHandle, out ISysfsStreamReader? stream))
+        {
+            ReadStream(header, stream, read.FileHandle, (int)Math.Min(read.Size, FuseProtocol.MaxReadSize));
+            return;
+        }
+
         if (!_openFiles.TryGetValue(read.FileHandle, out OpenAttribute? file) || file.Attribute.Show is null)
         {
             ReplyError(header, LibC.EBADF);
@@ -327,14 +348,31 @@ internal sealed partial class FuseServer
     /// <param name="status">0, or a negative errno (an error reply is the header alone).</param>
     private void Send(ulong unique, int status, ReadOnlySpan<byte> body)
     {
+        body.CopyTo(ReplyBody(body.Length));
+        SendReply(unique, status, body.Length);
+    }
+
+    /// <summary>Room for a reply's body of <paramref name="length"/> bytes, behind its header, to fill before <see cref="SendReply"/>.</summary>
+    private Span<byte> ReplyBody(int length)
+    {
         int headerLength = Unsafe.SizeOf<FuseOutHeader>();
-        byte[] reply = new byte[headerLength + body.Length];
-        var header = new FuseOutHeader { Length = (uint)reply.Length, Error = status, Unique = unique };
-        MemoryMarshal.Write(reply, in header);
-        body.CopyTo(reply.AsSpan(headerLength));
+        if (_reply.Length < headerLength + length)
+        {
+            _reply = new byte[headerLength + length];
+        }
+
+        return _reply.AsSpan(headerLength, length);
+    }
+
+    /// <summary>Sends the reply whose body <see cref="ReplyBody"/> gave room for.</summary>
+    private void SendReply(ulong unique, int status, int bodyLength)
+    {
+        int length = Unsafe.SizeOf<FuseOutHeader>() + bodyLength;
+        var header = new FuseOutHeader { Length = (uint)length, Error = status, Unique = unique };
+        MemoryMarshal.Write(_reply, in header);
 
         // ENOENT: the request was interrupted and the kernel no longer wants the answer.
-        int error = FuseDevice.WriteReply(_device.Value, reply);
+        int error = FuseDevice.WriteReply(_device.Value, _reply.AsSpan(0, length));
         if (error != 0 && error != LibC.ENOENT)
         {
             _log($"write /dev/fuse: {Errno.Describe(error)}");

@@ -7,7 +7,8 @@ namespace Dmp.Sysfs;
 /// <summary>
 /// Serves a <see cref="SysfsTree"/> as a FUSE mount, speaking the /dev/fuse protocol directly.
 /// One thread reads requests and answers each before reading the next: the tree is small and
-/// every answer is computed in memory.
+/// every answer is computed in memory. The one exception, a read of a stream with nothing in it
+/// yet, is parked and answered later by the same thread (<c>FuseServer.Streams.cs</c>).
 /// </summary>
 internal sealed partial class FuseServer : IDisposable
 {
@@ -47,6 +48,7 @@ internal sealed partial class FuseServer : IDisposable
     /// <summary>Detaches the mount; the serving thread ends when the kernel lets go of the connection.</summary>
     public void Dispose()
     {
+        _streamsEnded = true; // a reader of a stream gets end of file, so that it lets the mount go
         int error = FuseMount.Unmount(MountPoint);
         if (error != 0 && error != LibC.EINVAL)
         {
@@ -66,6 +68,11 @@ internal sealed partial class FuseServer : IDisposable
         byte[] buffer = new byte[RequestBufferSize];
         while (true)
         {
+            if (UntilParkedReadsAreDue() is var wait && wait != Timeout.InfiniteTimeSpan && !Poll.WaitReadable(_device.Value, wait))
+            {
+                continue; // no request came: look at the parked reads again
+            }
+
             int error = FuseDevice.ReadRequest(_device.Value, buffer, out int length);
             if (FuseDevice.IsTransient(error))
             {

@@ -9,19 +9,20 @@ internal delegate string SysfsShow();
 internal delegate int SysfsStore(ReadOnlySpan<byte> value);
 
 /// <summary>
-/// A sysfs attribute: readable (0444) when it can show, writable by root (0200) when it can store,
-/// and, like sysfs, reported as 4096 bytes whatever its text.
+/// A sysfs attribute: readable (0444, or 0400 when only root may read it) when it can show, writable by
+/// root (0200) when it can store, and, like sysfs, reported as 4096 bytes whatever its text.
 /// </summary>
 internal sealed class SysfsAttribute : SysfsNode
 {
     public const long ReportedSize = 4096;
 
-    private const uint ReadableByAll = 0x124; // 0444
-    private const uint WritableByOwner = 0x80; // 0200
+    private readonly bool _ownerOnly;
 
-    public SysfsAttribute(string name, SysfsShow? show = null, SysfsStore? store = null)
+    /// <param name="ownerOnly">Only root may read it either (what it shows or takes is root's business, like a dm message).</param>
+    public SysfsAttribute(string name, SysfsShow? show = null, SysfsStore? store = null, bool ownerOnly = false)
         : base(name)
     {
+        _ownerOnly = ownerOnly;
         if (show is null && store is null)
         {
             throw new ArgumentException("an attribute must be readable or writable", nameof(show));
@@ -35,5 +36,6 @@ internal sealed class SysfsAttribute : SysfsNode
 
     public SysfsStore? Store { get; }
 
-    public override uint Mode => (uint)LibC.S_IFREG | (Show is null ? 0 : ReadableByAll) | (Store is null ? 0 : WritableByOwner);
+    public override uint Mode =>
+        (uint)LibC.S_IFREG | (Show is null ? 0 : _ownerOnly ? ReadableByOwner : ReadableByAll) | (Store is null ? 0 : WritableByOwner);
 }

@@ -3,6 +3,10 @@ namespace Dmp.Sysfs;
 /// <summary>A directory or attribute file of the tree; its id is its FUSE node id and inode number.</summary>
 internal abstract class SysfsNode
 {
+    protected const uint ReadableByAll = 0x124; // 0444
+    protected const uint ReadableByOwner = 0x100; // 0400
+    protected const uint WritableByOwner = 0x80; // 0200
+
     protected SysfsNode(string name) => Name = name;
 
     public string Name { get; }

@@ -48,6 +48,8 @@ public class KernelLayoutTests
         { "io_cqring_offsets", nameof(IoUringCompletionRingOffsets), "head=Head tail=Tail ring_mask=RingMask ring_entries=RingEntries overflow=Overflow cqes=Entries flags=Flags resv1=Reserved1 resv2=Reserved2" },
         { "io_uring_params", nameof(IoUringParameters), "sq_entries=SubmissionEntries cq_entries=CompletionEntries flags=Flags sq_thread_cpu=SubmissionThreadCpu sq_thread_idle=SubmissionThreadIdle features=Features wq_fd=WorkQueueFd resv=Reserved sq_off=SubmissionRing cq_off=CompletionRing" },
         { "statfs", nameof(FileSystemStatistics), "f_type=Type" },
+        { "pollfd", nameof(PollDescriptor), "fd=Descriptor events=Events revents=ReturnedEvents" },
+        { "fuse_interrupt_in", nameof(FuseInterruptIn), "unique=Unique" },
         { "fuse_statfs_out", nameof(FuseStatfsOut), "st.blocks=Blocks st.bfree=FreeBlocks st.bavail=AvailableBlocks st.files=Files st.ffree=FreeFiles st.bsize=BlockSize st.namelen=NameLength st.frsize=FragmentSize st.padding=Padding st.spare=Spare" },
     };
 
@@ -106,6 +108,8 @@ public class KernelLayoutTests
         { "FUSE_ROOT_ID", (long)FuseProtocol.RootNodeId },
         { "FUSE_MIN_READ_BUFFER", FuseProtocol.MinimumReadBuffer },
         { "FOPEN_DIRECT_IO", (long)FuseOpenReplyFlags.DirectIo },
+        { "FOPEN_NONSEEKABLE", (long)FuseOpenReplyFlags.NonSeekable },
+        { "FOPEN_STREAM", (long)FuseOpenReplyFlags.Stream },
         { "FUSE_LOOKUP", (long)FuseOpcode.Lookup },
         { "FUSE_FORGET", (long)FuseOpcode.Forget },
         { "FUSE_GETATTR", (long)FuseOpcode.GetAttr },

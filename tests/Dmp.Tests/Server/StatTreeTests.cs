@@ -30,21 +30,33 @@ public sealed class StatTreeTests : IDisposable
     }
 
     [Fact]
-    public void Every_stat_file_is_readable_by_all_and_every_reset_writable_by_root_alone()
+    public void Every_stat_file_is_readable_by_all_and_every_reset_faults_and_trace_file_is_root_s_alone()
     {
         ShellResult modes = Shell.Run($"cd {Module} && stat -c '%a %n' stat/* devices/export0/* parameters/* initstate refcnt");
 
         foreach (string line in modes.Output.TrimEnd().Split('\n'))
         {
-            Assert.Equal(line.EndsWith("/reset", StringComparison.Ordinal) ? "200" : "444", line.Split(' ')[0]);
+            string expected = line.Split(' ')[1].Split('/')[^1] switch
+            {
+                "reset" => "200",
+                "faults" => "600",
+                "trace" => "400",
+                _ => "444",
+            };
+            Assert.Equal(expected, line.Split(' ')[0]);
         }
 
-        ShellResult readAll = Shell.Run($"cd {Module} && find . -type f ! -name reset -exec cat {{}} + > /dev/null", Shell.Nobody);
+        ShellResult readAll = Shell.Run($"cd {Module} && find . -type f -perm -0004 -exec cat {{}} + > /dev/null", Shell.Nobody);
         Assert.Equal((0, ""), (readAll.ExitCode, readAll.Errors));
-        foreach (string reset in new[] { "stat/reset", "devices/export0/reset" })
+        foreach (string reset in new[] { "stat/reset", "devices/export0/reset", "devices/export0/faults" })
         {
             ShellResult refused = Shell.Run($"echo 1 > {Module}/{reset}", Shell.Nobody);
             Assert.Contains("Permission denied", refused.Errors);
+        }
+
+        foreach (string rootOnly in new[] { "stat/trace", "devices/export0/trace", "devices/export0/faults" })
+        {
+            Assert.Contains("Permission denied", Shell.Run($"cat {Module}/{rootOnly}", Shell.Nobody).Errors);
         }
     }
 

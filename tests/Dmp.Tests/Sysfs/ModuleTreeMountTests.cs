@@ -1,6 +1,8 @@
+using Dmp.Faults;
 using Dmp.Stats;
-using Dmp.Tests.Stats;
 using Dmp.Sysfs;
+using Dmp.Tests.Stats;
+using Dmp.Trace;
 
 namespace Dmp.Tests.Sysfs;
 
@@ -12,6 +14,7 @@ public sealed class ModuleTreeMountTests : IDisposable
     private readonly DeviceStatistics _device;
     private readonly CounterShard _shard;
     private readonly List<string> _log = [];
+    private readonly TraceHub _trace = new();
     private readonly ModuleTree _tree;
     private readonly FuseServer _server;
 
@@ -21,7 +24,7 @@ public sealed class ModuleTreeMountTests : IDisposable
         File.SetUnixFileMode(_mountPoint, (UnixFileMode)0x1ed);
         _device = _statistics.AddDevice("nbd0");
         _shard = _device.OpenShard();
-        _tree = new ModuleTree(_statistics, [("size", "1024")], () => [("dmp1", "/sys/block/dm-1")], _statistics.Reset);
+        _tree = new ModuleTree(_statistics, [("size", "1024")], () => [("dmp1", "/sys/block/dm-1")], _statistics.Reset, _trace, _log.Add);
         _server = FuseServer.Mount(_mountPoint, _tree.Tree, _log.Add);
     }
 
@@ -92,7 +95,9 @@ public sealed class ModuleTreeMountTests : IDisposable
     {
         ShellResult listing = Shell.Run($"cd {_mountPoint}/stat && stat -c '%n %a %U' *");
 
-        Assert.Equal("json 444 root\nlatency 444 root\nmetrics 444 root\nops 444 root\nreset 200 root\nsizes 444 root\nvolumes 444 root\n", listing.Output);
+        Assert.Equal(
+            "json 444 root\nlatency 444 root\nmetrics 444 root\nops 444 root\nreset 200 root\nsizes 444 root\ntrace 400 root\nvolumes 444 root\n",
+            listing.Output);
     }
 
     [Fact]
@@ -117,13 +122,15 @@ public sealed class ModuleTreeMountTests : IDisposable
     [Fact]
     public void A_device_has_a_directory_of_its_own_while_it_is_served()
     {
-        _tree.AddDevice(new DeviceFiles(_device, "/srv/disk.img", 1 << 20, () => "baseline line\n", () => [], _device.Reset));
+        _tree.AddDevice(new DeviceFiles(_device, new DeviceFaults(1 << 20), "/srv/disk.img", 1 << 20, () => "baseline line\n", () => [], _device.Reset));
         _shard.Count(IoOperation.Read, 4096, failed: false);
         _shard.Count(IoOperation.Write, 1024, failed: false);
         _shard.Count(IoOperation.Flush, 0, failed: false);
         string directory = Path.Combine(_mountPoint, "devices", "nbd0");
 
-        Assert.Equal(".\n..\nbacking\nbaseline\nholders\njson\nlatency\nmetrics\nops\nreset\nsize\nsizes\nstat\nvolumes\n", Shell.Run($"ls -a {directory}").Output);
+        Assert.Equal(
+            ".\n..\nbacking\nbaseline\nfaults\nholders\njson\nlatency\nmetrics\nops\nreset\nsize\nsizes\nstat\ntrace\nvolumes\n",
+            Shell.Run($"ls -a {directory}").Output);
         Assert.Equal("/srv/disk.img\n1048576\nbaseline line\n", Shell.Run($"cat {directory}/backing {directory}/size {directory}/baseline").Output);
         Assert.Equal(VolumesReport.Format(_device.Snapshot()), Shell.Run($"cat {directory}/volumes").Output);
         Assert.Equal(

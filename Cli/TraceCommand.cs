@@ -1,0 +1,202 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Dmp.Daemon;
+using Dmp.Stats;
+using Dmp.Sysfs;
+using Dmp.Trace;
+
+namespace Dmp.Cli;
+
+/// <summary>
+/// <c>dmp trace</c>: prints the requests as they complete, from the stat tree's <c>trace</c> (a device's, or all
+/// of dmp's), until Ctrl-C or <c>--count</c> lines: the lines as the file has them (<see cref="TraceLine"/>), or
+/// one JSON object each. Root only, like the file.
+/// </summary>
+internal static class TraceCommand
+{
+    private const int ReadSize = 128 * 1024;
+
+    private static readonly Option<string?> Device = new("--device", "-d")
+    {
+        Description = "Only this device's requests: nbdK (exportN under serve), or a dm device on dmp devices",
+        HelpName = "NAME",
+    };
+
+    private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object per line" };
+
+    private static readonly Option<string[]> Operations = new("--op")
+    {
+        Description = "Only this operation: read, write, write_zeroes, discard, flush or cache (repeatable)",
+        HelpName = "OP",
+        CustomParser = result => CommonOptions.ParseEach(result, name => IoOperations.All.Any(operation => IoOperations.NameOf(operation) == name)
+            ? name
+            : throw new FormatException($"--op: unknown operation '{name}': expected read, write, write_zeroes, discard, flush or cache")),
+    };
+
+    private static readonly Option<long> MinimumLatency = new("--min-latency")
+    {
+        Description = "Only requests that took at least US microseconds",
+        HelpName = "US",
+        Validators = { result => NotNegative(result, "--min-latency") },
+    };
+
+    private static readonly Option<long?> Count = new("--count", "-n")
+    {
+        Description = "Stop after N lines",
+        HelpName = "N",
+        Validators = { result => Positive(result, "--count") },
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("trace", "Print each request as it completes (the stat tree's trace), until Ctrl-C")
+        {
+            Device, Json, Operations, MinimumLatency, Count,
+        };
+        command.SetAction(Execute);
+        return command;
+    }
+
+    private static int Execute(ParseResult result)
+    {
+        LoadedModule.RequireRoot("trace");
+        RunDirectory run = CommonOptions.RunDirectoryOf(result);
+        LoadedModule.Require(run);
+        (string path, HashSet<string>? devices) = Source(run, result.GetValue(Device));
+        var filter = new Filter(devices, [.. result.GetValue(Operations) ?? []], result.GetValue(MinimumLatency));
+        long remaining = result.GetValue(Count) ?? long.MaxValue;
+        bool json = result.GetValue(Json);
+
+        using var trace = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+        using Stream output = Console.OpenStandardOutput();
+        using var jsonWriter = new Utf8JsonWriter(output);
+        byte[] buffer = new byte[ReadSize];
+        var partial = new StringBuilder();
+        while (remaining > 0)
+        {
+            int read = trace.Read(buffer);
+            if (read == 0)
+            {
+                return 0; // the stat tree went away: dmp was unloaded
+            }
+
+            // Each read brings whole lines but the last may be cut: the rest comes with the next read.
+            partial.Append(Encoding.UTF8.GetString(buffer, 0, read));
+            string text = partial.ToString();
+            int end = text.LastIndexOf('\n');
+            partial.Clear().Append(text[(end + 1)..]);
+            var lines = new StringBuilder();
+            foreach (string line in text[..Math.Max(end, 0)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (remaining > 0 && filter.Passes(line))
+                {
+                    remaining--;
+                    if (json)
+                    {
+                        WriteJson(jsonWriter, output, line);
+                    }
+                    else
+                    {
+                        lines.Append(line).Append('\n');
+                    }
+                }
+            }
+
+            output.Write(Encoding.UTF8.GetBytes(lines.ToString()));
+            output.Flush();
+        }
+
+        return 0;
+    }
+
+    /// <summary>The trace file to read, and the devices to keep from it (null for every line).</summary>
+    private static (string Path, HashSet<string>? Devices) Source(RunDirectory run, string? device)
+    {
+        string module = Path.Combine(run.StatDirectory(), ModuleTree.TraceFile);
+        if (device is null)
+        {
+            return File.Exists(module) ? (module, null) : throw new CommandException("the stat tree is not mounted");
+        }
+
+        string[] below = ServedDevices.Resolve(device, ServedDevices.List(run));
+        return below.Length == 1 ? (Path.Combine(run.DevicesDirectory(below[0]), ModuleTree.TraceFile), null) : (module, [.. below]);
+    }
+
+    private static void WriteJson(Utf8JsonWriter writer, Stream output, string line)
+    {
+        writer.Reset(output);
+        if (TraceLine.ParseLost(line) is long lost)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("lost", lost);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            TraceEntry entry = TraceLine.Parse(line)!;
+            writer.WriteStartObject();
+            writer.WriteNumber("time", entry.Time);
+            writer.WriteString("device", entry.Device);
+            writer.WriteNumber("connection", entry.Connection);
+            writer.WriteString("op", entry.Operation);
+            writer.WriteNumber("offset", entry.Offset);
+            writer.WriteNumber("length", entry.Length);
+            writer.WriteStartArray("flags");
+            foreach (string flag in entry.Flags)
+            {
+                writer.WriteStringValue(flag);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteNumber("latency_us", entry.LatencyMicroseconds);
+            writer.WriteString("result", entry.Result);
+            if (entry.Rule is int rule)
+            {
+                writer.WriteNumber("rule", rule);
+            }
+            else
+            {
+                writer.WriteNull("rule");
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.Flush();
+        output.WriteByte((byte)'\n');
+    }
+
+    private static void NotNegative(System.CommandLine.Parsing.OptionResult result, string name)
+    {
+        if (result.GetValueOrDefault<long>() < 0)
+        {
+            result.AddError($"{name} must be 0 or more");
+        }
+    }
+
+    private static void Positive(System.CommandLine.Parsing.OptionResult result, string name)
+    {
+        if (result.GetValueOrDefault<long?>() is <= 0)
+        {
+            result.AddError($"{name} must be 1 or more");
+        }
+    }
+
+    /// <summary>Which lines <c>dmp trace</c> prints: lost-lines notices always; requests by device, operation and latency.</summary>
+    private sealed class Filter(HashSet<string>? devices, HashSet<string> operations, long minimumLatency)
+    {
+        public bool Passes(string line)
+        {
+            if (TraceLine.ParseLost(line) is not null)
+            {
+                return true;
+            }
+
+            return TraceLine.Parse(line) is { } entry &&
+                (devices is null || devices.Contains(entry.Device)) &&
+                (operations.Count == 0 || operations.Contains(entry.Operation)) &&
+                entry.LatencyMicroseconds >= minimumLatency;
+        }
+    }
+}
