@@ -14,7 +14,10 @@ internal sealed class TraceHub
     private TraceSubscription[] _subscriptions = [];
 
     /// <summary>True while anyone reads the trace.</summary>
-    public bool Active => Volatile.Read(ref _subscriptions).Length != 0;
+    public bool Active => Readers != 0;
+
+    /// <summary>How many read it now.</summary>
+    public int Readers => Volatile.Read(ref _subscriptions).Length;
 
     /// <param name="device">The device to follow, or null for all.</param>
     public TraceSubscription Subscribe(string? device, int capacity = ReaderCapacity)

@@ -114,7 +114,7 @@ public sealed class NbdConnectionTests
         byte[] expected = pattern[..49152];
         Array.Clear(expected, 0, 32768);
         Array.Clear(expected, 40960 + 512, 1024);
-        Assert.Equal(expected, ReadBack(client, 9, 0, expected.Length)); // trimmed ranges may read as anything
+        Assert.Equal(expected, client.ReadBack(9, 0, expected.Length)); // trimmed ranges may read as anything
         Assert.Equal(new OperationCounters(5, 4 * 8192 + 1024, 0), served.Statistics.Snapshot()[IoOperation.WriteZeroes]);
         Assert.Equal(new OperationCounters(2, 8192, 0), served.Statistics.Snapshot()[IoOperation.Discard]);
     }
@@ -231,7 +231,7 @@ public sealed class NbdConnectionTests
 
         client.Send(NbdCommand.Write, 3, 0, 4096, Pattern(3));
         Assert.Equal((0u, 3UL), client.ReceiveReply());
-        Assert.Equal(Pattern(3), ReadBack(client, 4, 0, 4096));
+        Assert.Equal(Pattern(3), client.ReadBack(4, 0, 4096));
     }
 
     [Theory]
@@ -244,7 +244,7 @@ public sealed class NbdConnectionTests
         byte[] data = Enumerable.Range(0, 2 << 20).Select(b => (byte)(b % 251 + 1)).ToArray();
         client.Send(NbdCommand.Write, 1, 0, (uint)data.Length, data);
         Assert.Equal((0u, 1UL), client.ReceiveReply());
-        byte[] readBack = ReadBack(client, 2, 0, data.Length);
+        byte[] readBack = client.ReadBack(2, 0, data.Length);
 
         Assert.Equal(backing == "zero" ? new byte[data.Length] : data, readBack);
         IoCounters counters = served.Statistics.Snapshot();
@@ -269,7 +269,7 @@ public sealed class NbdConnectionTests
         client.SendRaw(payload.AsSpan(1000));
         Assert.Equal((0u, 9UL), client.ReceiveReply());
 
-        Assert.Equal(payload, ReadBack(client, 10, 8192, 4096));
+        Assert.Equal(payload, client.ReadBack(10, 8192, 4096));
     }
 
     /// <summary>A WRITE_ZEROES with FUA runs on a worker, here for half a second: the reads behind it complete on
@@ -304,15 +304,6 @@ public sealed class NbdConnectionTests
     }
 
     /// <summary>Reads a range, checks that the reply reports success, and returns the data.</summary>
-    private static byte[] ReadBack(NbdTestClient client, ulong cookie, ulong offset, int length)
-    {
-        client.Send(NbdCommand.Read, cookie, offset, (uint)length);
-        Assert.Equal((0u, cookie), client.ReceiveReply());
-        byte[] data = new byte[length];
-        client.ReceiveExactly(data);
-        return data;
-    }
-
     /// <summary>Why the connection ended, once it has (null: cleanly).</summary>
     private static Task<string?> EndOf(ServedConnection served) => served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
 

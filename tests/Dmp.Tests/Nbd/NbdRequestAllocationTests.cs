@@ -1,4 +1,5 @@
 using Dmp.Nbd;
+using Dmp.Trace;
 
 namespace Dmp.Tests.Nbd;
 
@@ -13,7 +14,50 @@ public sealed class NbdRequestAllocationTests
     public void A_request_allocates_nothing_in_steady_state(string backing)
     {
         using var served = new ServedConnection(64 << 20, backing);
-        NbdTestClient client = served.Client;
+        AssertNoAllocationPerRequest(served.Client);
+    }
+
+    /// <summary>With every layer of the chain on: a trace reader taking each record, and fault rules checked on every request.</summary>
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public void A_request_allocates_nothing_with_a_trace_reader_and_fault_rules_on(string backing)
+    {
+        using var served = new ServedConnection(64 << 20, backing);
+        NbdExport export = served.Connection.Export;
+        Assert.NotNull(export.Faults.TryAdd("op=read offset=60M length=4K error=EIO", out _)); // matches no request here
+        Assert.NotNull(export.Faults.TryAdd("op=write probability=0 error=EIO", out _)); // matches, never fires
+        TraceSubscription subscription = export.Trace.Subscribe(device: null);
+        bool done = false;
+        long traced = 0;
+
+        // A thread of its own, as the FUSE thread is: one taken from the pool for good would make the pool add threads.
+        var reader = new Thread(() =>
+        {
+            while (!Volatile.Read(ref done))
+            {
+                while (subscription.TryRead(out _))
+                {
+                    traced++;
+                }
+
+                Thread.Sleep(1);
+            }
+        });
+        reader.Start();
+
+        AssertNoAllocationPerRequest(served.Client);
+        Volatile.Write(ref done, true);
+        reader.Join();
+        while (subscription.TryRead(out _))
+        {
+            traced++;
+        }
+
+        Assert.Equal(32 * 3200, traced + subscription.TakeLost()); // every request, warm-up included, traced or counted lost
+    }
+
+    private static void AssertNoAllocationPerRequest(NbdTestClient client)
+    {
         const int depth = 32;
         const int rounds = 1000;
         byte[] data = new byte[4096];

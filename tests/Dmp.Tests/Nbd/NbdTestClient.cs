@@ -39,6 +39,16 @@ internal sealed class NbdTestClient : IDisposable
 
     public void ReceiveExactly(Span<byte> buffer) => Check(StreamSocket.ReceiveExactly(_socket.Value, buffer), "receive");
 
+    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/>, alone on the connection, and returns them.</summary>
+    public byte[] ReadBack(ulong cookie, ulong offset, int length)
+    {
+        Send(NbdCommand.Read, cookie, offset, (uint)length);
+        Assert.Equal((0u, cookie), ReceiveReply());
+        byte[] data = new byte[length];
+        ReceiveExactly(data);
+        return data;
+    }
+
     /// <summary>Shuts the connection down from the client's side.</summary>
     public void Close() => StreamSocket.Shutdown(_socket.Value);
 
