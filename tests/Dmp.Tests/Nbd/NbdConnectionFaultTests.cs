@@ -98,7 +98,7 @@ public sealed class NbdConnectionFaultTests
         Assert.Equal(1UL, order[^1].Cookie);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5));
         Assert.Equal(Pattern(1, 4096), client.ReadBack(12, 0, 4096)); // the delayed write was made
-        Assert.InRange(served.Statistics.Snapshot().Nanoseconds(IoOperation.Write), 300_000_000, 5_000_000_000);
+        Assert.True(served.Statistics.Snapshot().Nanoseconds(IoOperation.Write) >= 300_000_000, "the delay is in the service time");
     }
 
     [Theory]
