@@ -38,14 +38,14 @@ internal static class TraceCommand
     {
         Description = "Only requests that took at least US microseconds",
         HelpName = "US",
-        Validators = { result => NotNegative(result, "--min-latency") },
+        CustomParser = result => WholeNumber(result, "--min-latency", minimum: 0),
     };
 
     private static readonly Option<long?> Count = new("--count", "-n")
     {
         Description = "Stop after N lines",
         HelpName = "N",
-        Validators = { result => Positive(result, "--count") },
+        CustomParser = result => WholeNumber(result, "--count", minimum: 1),
     };
 
     public static Command Create()
@@ -167,20 +167,17 @@ internal static class TraceCommand
         output.WriteByte((byte)'\n');
     }
 
-    private static void NotNegative(System.CommandLine.Parsing.OptionResult result, string name)
+    /// <summary>A whole number of at least <paramref name="minimum"/>; anything else is a parse error that says so.</summary>
+    private static long WholeNumber(System.CommandLine.Parsing.ArgumentResult result, string name, long minimum)
     {
-        if (result.GetValueOrDefault<long>() < 0)
+        string text = result.Tokens[0].Value;
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ||
+            value < minimum)
         {
-            result.AddError($"{name} must be 0 or more");
+            result.AddError($"{name} must be a whole number of {minimum} or more, not '{text}'");
         }
-    }
 
-    private static void Positive(System.CommandLine.Parsing.OptionResult result, string name)
-    {
-        if (result.GetValueOrDefault<long?>() is <= 0)
-        {
-            result.AddError($"{name} must be 1 or more");
-        }
+        return value;
     }
 
     /// <summary>Which lines <c>dmp trace</c> prints: lost-lines notices always; requests by device, operation and latency.</summary>
