@@ -167,6 +167,18 @@ public sealed class FaultTests : IDisposable
         Assert.Equal(samples.Count(sample => sample.Failed), Rules().Single().Fired);
     }
 
+    [Theory]
+    [InlineData("up=3000000h down=1s")] // 342 years up: more nanoseconds than a long holds
+    [InlineData("up=2s down=3000000h")]
+    [InlineData("up=1600000h down=1600000h")] // each fits, the cycle does not
+    public void A_flakey_rule_with_a_cycle_of_centuries_starts_up_all_the_same(string periods)
+    {
+        AddRule($"op=read {periods} error=EIO");
+
+        Assert.Equal(0u, _client.Read(0, 512).Error);
+        Assert.Equal(0, Rules().Single().Fired);
+    }
+
     [Fact]
     public void The_first_rule_that_fires_acts_and_one_spent_lets_the_next_act()
     {
