@@ -68,7 +68,7 @@ internal sealed partial class FaultRule
         Id = id;
         AddedAt = Stopwatch.GetTimestamp();
         _upTicks = TicksOf(Up);
-        _periodTicks = Down > TimeSpan.Zero ? _upTicks + TicksOf(Down) : 0;
+        _periodTicks = Down > TimeSpan.Zero ? TicksOf(Up + Down) : 0;
     }
 
     /// <summary>Whether the rule acts on a request, counting it if it does.</summary>
@@ -141,5 +141,7 @@ internal sealed partial class FaultRule
         return text.ToString();
     }
 
-    private static long TicksOf(TimeSpan duration) => (long)(duration.TotalSeconds * Stopwatch.Frequency);
+    /// <summary>A duration in <see cref="Stopwatch"/> ticks, at most <see cref="long.MaxValue"/> (some 292 years of nanoseconds):
+    /// a cycle longer than that is one that never comes round.</summary>
+    private static long TicksOf(TimeSpan duration) => (long)Math.Min(duration.TotalSeconds * Stopwatch.Frequency, long.MaxValue);
 }
