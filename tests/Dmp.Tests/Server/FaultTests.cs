@@ -503,6 +503,77 @@ public sealed class FaultTests : IDisposable
     }
 
     [Fact]
+    public void A_client_that_hangs_up_on_a_30_second_delay_does_not_leave_its_request_in_flight()
+    {
+        AddRule("delay=30s");
+        using (RawNbdClient leaving = RawNbdClient.Transmitting(_server.Socket, "export0"))
+        {
+            leaving.SendRequest(NbdCommand.Read, 0, 4096);
+            WaitUntil(() => Operation("read")[3] == 1, "the read never got in flight");
+        }
+
+        var clock = Stopwatch.StartNew();
+        WaitUntil(() => Operation("read")[3] == 0, "the read is still in flight 5 s after its client hung up", TimeSpan.FromSeconds(5));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+        Fault("clear export0");
+        Assert.Equal(0u, _client.Read(0, 512).Error); // the server serves on
+    }
+
+    [Theory]
+    [InlineData("writeback")]
+    [InlineData("none")]
+    public void Rules_act_alike_on_a_file_in_either_cache_mode(string cache)
+    {
+        string image = Path.Combine("/var/tmp", $"dmp-faults-{Guid.NewGuid():N}.img"); // on the disk, not tmpfs: a file's own request path
+        using (var file = new FileStream(image, FileMode.CreateNew))
+        {
+            file.SetLength(16 << 20);
+        }
+
+        try
+        {
+            using var server = new ServeProcess($"{image} --cache {cache}", withRunDirectory: true);
+            using RawNbdClient client = RawNbdClient.Transmitting(server.Socket, "export0");
+            ShellResult Rule(string arguments) => DmpBinary.Run($"--run-dir {server.RunDirectory} fault {arguments}");
+            byte[] old = Pattern(65536, 1);
+            byte[] fresh = Pattern(4096, 2);
+            Assert.Equal(0u, client.Write(0, old));
+
+            Assert.Equal(0, Rule("add export0 op=read error=ENOSPC").ExitCode);
+            Assert.Equal(Enospc, client.Read(0, 4096).Error);
+            Assert.Equal(0, Rule("clear export0").ExitCode);
+
+            Assert.Equal(0, Rule("add export0 drop").ExitCode);
+            Assert.Equal(0u, client.Write(0, fresh));
+            Assert.Equal(0, Rule("clear export0").ExitCode);
+            Assert.Equal(old, client.Read(0, 65536).Data);
+
+            Assert.Equal(0, Rule("add export0 corrupt").ExitCode);
+            byte[] corrupted = client.Read(0, 65536).Data!;
+            Assert.Equal(0, Rule("clear export0").ExitCode);
+            Assert.Equal([(byte)~old[0], .. old.AsSpan(1)], corrupted);
+            Assert.Equal(old, client.Read(0, 65536).Data);
+
+            Assert.Equal(0, Rule("add export0 offset=8K length=4K delay=100ms").ExitCode);
+            var clock = Stopwatch.StartNew();
+            client.SendRequest(NbdCommand.Write, 8192, 4096, payload: fresh, cookie: 1);
+            client.SendRequest(NbdCommand.Read, 0, 4096, cookie: 2);
+            client.SendRequest(NbdCommand.Flush, 0, 0, cookie: 3);
+            Assert.Equal((2UL, 0u), client.ReceiveAnyReply());
+            Assert.Equal(old[..4096], client.Receive(4096));
+            Assert.Equal((3UL, 0u), client.ReceiveAnyReply());
+            Assert.Equal((1UL, 0u), client.ReceiveAnyReply());
+            Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5));
+            Assert.Equal(fresh, client.Read(8192, 4096).Data);
+        }
+        finally
+        {
+            File.Delete(image);
+        }
+    }
+
+    [Fact]
     public void Sigterm_ends_the_serve_promptly_while_a_30_second_delay_holds_requests()
     {
         AddRule("delay=30s");
@@ -511,18 +582,23 @@ public sealed class FaultTests : IDisposable
         _client.SendRequest(NbdCommand.Write, 4096, 4096, payload: new byte[4096], cookie: 2);
         other.SendRequest(NbdCommand.Read, 8192, 1 << 20, cookie: 3);
         other.SendRequest(NbdCommand.Flush, 0, 0, cookie: 4);
-        var waiting = Stopwatch.StartNew();
-        while (Operation("read")[3] + Operation("write")[3] + Operation("flush")[3] < 4)
-        {
-            Assert.True(waiting.Elapsed < TimeSpan.FromSeconds(10), "the requests never got in flight");
-            Thread.Sleep(10);
-        }
+        WaitUntil(() => Operation("read")[3] + Operation("write")[3] + Operation("flush")[3] == 4, "the requests never got in flight");
 
         var clock = Stopwatch.StartNew();
         int exitCode = _server.Stop();
 
         Assert.Equal(0, exitCode);
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3));
+    }
+
+    private static void WaitUntil(Func<bool> condition, string failure, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < (timeout ?? TimeSpan.FromSeconds(10)), failure);
+            Thread.Sleep(10);
+        }
     }
 
     private static NbdCommand CommandOf(string operation) => Commands.Single(command => command.Name == operation).Command;
