@@ -16,6 +16,10 @@ SMOKE=${SMOKE:-}
 if [[ -n $SMOKE ]]; then
     ROUNDS=1 RUNTIME=1 RAMP=0
 fi
+# What a layer of dmp costs (counting, the trace, fault rules) is measured on these jobs, "RW BS DEPTH
+# JOBS", in twice as many rounds as the rest: a cost of a few per cent must stand out of the noise.
+# shellcheck disable=SC2034 # read by the parts
+cost_jobs=("randread 4k 32 1" "randwrite 4k 32 1") cost_rounds=$((ROUNDS * 2))
 
 result() {
     echo "RESULT $*"
@@ -36,6 +40,35 @@ fio_rate() {
                 if (bs == "4k") print iops; else printf "%.0f\n", kib * 1024 / 1e6
             }
             END { if (!found) exit 1 }'
+}
+
+# interleave PART CONTENDERS ROUNDS MEASURE JOB...: runs each job ("RW BS DEPTH JOBS") ROUNDS times on
+# each of CONTENDERS (words), round by round, contender by contender (A B C A B C ...), so that drift
+# on a shared machine hits all alike, and prints a RESULT line for each run. `MEASURE CONTENDER RW BS
+# DEPTH JOBS` runs one job on one contender and prints its rate (fio_rate's); any further lines it
+# prints, "NAME VALUE UNIT", are results of their own, NAME's for the same job and round.
+interleave() {
+    local part=$1 rounds=$3 measure=$4 job rw bs depth jobs label name round rate extra value unit
+    local -a contenders
+    read -r -a contenders <<<"$2"
+    shift 4
+    for job in "$@"; do
+        read -r rw bs depth jobs <<<"$job"
+        label=$rw-$bs-qd$depth$([[ $jobs == 1 ]] || echo "-x$jobs")
+        for ((round = 1; round <= rounds; round++)); do
+            for name in "${contenders[@]}"; do
+                rate=$("$measure" "$name" "$rw" "$bs" "$depth" "$jobs") ||
+                    { echo "bench: $part $label on $name failed" >&2; return 1; }
+                {
+                    read -r value
+                    result "$part" "$label" "$name" "$round" "$value" "$(unit_of "$bs")"
+                    while read -r extra value unit; do
+                        result "$part" "$label" "$extra" "$round" "$value" "$unit"
+                    done
+                } <<<"$rate"
+            done
+        done
+    done
 }
 
 # unit_of BS: the unit fio_rate reports for block size BS.

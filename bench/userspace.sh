@@ -41,30 +41,17 @@ for name in dmp dmp-nostats nbdkit qemu-nbd; do
     fill $(uri "$name")
 done
 
-# run PART CONTENDERS ROUNDS JOB...: each job "RW BS DEPTH JOBS", round by round, contender by contender.
-run() {
-    local part=$1 rounds=$3 job rw bs depth jobs name round rate suffix
-    local -a contenders
-    read -r -a contenders <<<"$2"
-    shift 3
-    for job in "$@"; do
-        read -r rw bs depth jobs <<<"$job"
-        suffix=$([[ $jobs == 1 ]] || echo "-x$jobs")
-        for ((round = 1; round <= rounds; round++)); do
-            for name in "${contenders[@]}"; do
-                # shellcheck disable=SC2046
-                rate=$(fio_rate "$rw" "$bs" "$depth" "$jobs" $(uri "$name"))
-                result "$part" "$rw-$bs-qd$depth$suffix" "$name" "$round" "$rate" "$(unit_of "$bs")"
-            done
-        done
-    done
+# measure NAME RW BS DEPTH JOBS: the rate of one job on NAME's server (interleave's MEASURE).
+measure() {
+    # shellcheck disable=SC2046 # uri's words are separate arguments
+    fio_rate "$2" "$3" "$4" "$5" $(uri "$1")
 }
 
 jobs=("randread 4k 32" "randwrite 4k 32" "randread 4k 1" "read 1M 8" "write 1M 8")
 if [[ -n $SMOKE ]]; then
-    run user "dmp nbdkit qemu-nbd" 1 "randread 4k 32 1" "read 1M 8 2"
-    run stats "dmp dmp-nostats" 1 "randwrite 4k 32 1"
+    interleave user "dmp nbdkit qemu-nbd" 1 measure "randread 4k 32 1" "read 1M 8 2"
+    interleave stats "dmp dmp-nostats" 1 measure "randwrite 4k 32 1"
 else
-    run user "dmp nbdkit qemu-nbd" "$ROUNDS" "${jobs[@]/%/ 1}" "${jobs[@]/%/ 2}"
-    run stats "dmp dmp-nostats" $((ROUNDS * 2)) "randread 4k 32 1" "randwrite 4k 32 1"
+    interleave user "dmp nbdkit qemu-nbd" "$ROUNDS" measure "${jobs[@]/%/ 1}" "${jobs[@]/%/ 2}"
+    interleave stats "dmp dmp-nostats" "$cost_rounds" measure "${cost_jobs[@]}"
 fi
