@@ -16,6 +16,7 @@ FILE_DIRECT_MULTIPLE = 1.25  # dmp --cache none over qemu-nbd --cache=none --aio
 FILE_DIRECT_SHARE = 0.75  # dmp --cache none's share of fio's own O_DIRECT figure, 4k depth 32
 DEVICE_MULTIPLE = 1.5  # dmp over nbdkit + nbd-client on a block device, 4k depth 32
 STATS_COST_LIMIT = 0.02
+TRACE_COST_LIMIT = 0.10  # a trace reader at full speed; a fault rule that never fires has no target
 ALLOC_LIMIT = 1024  # bytes per 100k requests
 RSS_LIMIT = 64  # MiB
 READY_LIMIT = 200  # ms
@@ -160,6 +161,26 @@ class Report:
             verdict = self.target(f"counting cost {job}", cost <= STATS_COST_LIMIT)
             self.lines.append(f"| {job} | {number(on)} | {number(off)} | {cost:+.1%} | ≤ {STATS_COST_LIMIT:.0%}: {verdict} |")
 
+    def layers_cost(self):
+        contenders = ["dmp", "dmp-trace", "dmp-fault"]
+        jobs = [job for job in jobs_of(self.medians, "layers")
+                if all(("layers", job, c) in self.medians for c in contenders)]
+        if not jobs:
+            return
+        self.lines += ["", "## The cost of the trace and of fault rules (dmp serve memory, with its stat tree)", "",
+                       "none: no layer on; trace: `dmp trace` reads every line through the job (lines read: "
+                       "the share it got, the rest it was told it lost); fault: the device has one rule that every "
+                       "request meets and none fires (`probability=0`).", "",
+                       "| job | none | trace | cost | target | lines read | fault | cost |", "|---|---|---|---|---|---|---|---|"]
+        for job in jobs:
+            none, traced, faulty = (self.medians["layers", job, c] for c in contenders)
+            trace_cost, fault_cost = 1 - traced / none, 1 - faulty / none
+            verdict = self.target(f"trace reader cost {job}", trace_cost <= TRACE_COST_LIMIT)
+            share = self.medians.get(("layers", job, "reader-share"))
+            read = f"{share:.1%}" if share is not None else "?"
+            self.lines.append(f"| {job} | {number(none)} | {number(traced)} | {trace_cost:+.1%} | "
+                              f"≤ {TRACE_COST_LIMIT:.0%}: {verdict} | {read} | {number(faulty)} | {fault_cost:+.1%} |")
+
     def memory(self):
         rows = [
             ("memory", "alloc-per-100k", "managed bytes allocated per 100k requests", f"< {ALLOC_LIMIT}", lambda v: v < ALLOC_LIMIT),
@@ -277,6 +298,7 @@ def main(tsv, markdown, svg):
             "device, attached with nbd-client with as many connections, dm-linear on top; dm-linear: straight on the "
             "device; device: fio on the device itself, the ceiling.")
     report.counting_cost()
+    report.layers_cost()
     report.memory()
     with open(markdown, "w") as out:
         out.write(report.render())

@@ -27,6 +27,7 @@ part() {
     "$@" | tee -a "$raw" | grep --line-buffered '^RESULT ' >&2 || { echo "bench: $* failed" >&2; exit 1; }
 }
 part "userspace path and the cost of counting (host)" bench/userspace.sh
+part "the cost of the trace and of fault rules (host)" bench/layers.sh
 part "userspace path on files (host)" bench/files.sh
 part "memory and start-up (host)" bench/memory.sh
 part "kernel path (qemu guest)" tests/vm/guest.sh --timeout 7200 --smp "$guest_cpus" \
