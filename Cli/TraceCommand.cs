@@ -64,46 +64,45 @@ internal static class TraceCommand
         RunDirectory run = CommonOptions.RunDirectoryOf(result);
         LoadedModule.Require(run);
         (string path, HashSet<string>? devices) = Source(run, result.GetValue(Device));
-        var filter = new Filter(devices, [.. result.GetValue(Operations) ?? []], result.GetValue(MinimumLatency));
+        var filter = new TraceFilter(devices, result.GetValue(Operations) ?? [], result.GetValue(MinimumLatency));
         long remaining = result.GetValue(Count) ?? long.MaxValue;
         bool json = result.GetValue(Json);
 
         using var trace = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
-        using Stream output = Console.OpenStandardOutput();
+        using var output = new BufferedStream(Console.OpenStandardOutput(), ReadSize);
         using var jsonWriter = new Utf8JsonWriter(output);
         byte[] buffer = new byte[ReadSize];
-        var partial = new StringBuilder();
+        int carried = 0;
         while (remaining > 0)
         {
-            int read = trace.Read(buffer);
+            int read = trace.Read(buffer, carried, buffer.Length - carried);
             if (read == 0)
             {
                 return 0; // the stat tree went away: dmp was unloaded
             }
 
             // Each read brings whole lines but the last may be cut: the rest comes with the next read.
-            partial.Append(Encoding.UTF8.GetString(buffer, 0, read));
-            string text = partial.ToString();
-            int end = text.LastIndexOf('\n');
-            partial.Clear().Append(text[(end + 1)..]);
-            var lines = new StringBuilder();
-            foreach (string line in text[..Math.Max(end, 0)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            int end = carried + read;
+            int start = 0;
+            for (int length; remaining > 0 && (length = buffer.AsSpan(start, end - start).IndexOf((byte)'\n')) >= 0; start += length + 1)
             {
-                if (remaining > 0 && filter.Passes(line))
+                ReadOnlySpan<byte> line = buffer.AsSpan(start, length);
+                if (filter.Passes(line))
                 {
                     remaining--;
                     if (json)
                     {
-                        WriteJson(jsonWriter, output, line);
+                        WriteJson(jsonWriter, output, Encoding.UTF8.GetString(line));
                     }
                     else
                     {
-                        lines.Append(line).Append('\n');
+                        output.Write(buffer, start, length + 1);
                     }
                 }
             }
 
-            output.Write(Encoding.UTF8.GetBytes(lines.ToString()));
+            carried = end - start;
+            buffer.AsSpan(start, carried).CopyTo(buffer);
             output.Flush();
         }
 
@@ -178,22 +177,5 @@ internal static class TraceCommand
         }
 
         return value;
-    }
-
-    /// <summary>Which lines <c>dmp trace</c> prints: lost-lines notices always; requests by device, operation and latency.</summary>
-    private sealed class Filter(HashSet<string>? devices, HashSet<string> operations, long minimumLatency)
-    {
-        public bool Passes(string line)
-        {
-            if (TraceLine.ParseLost(line) is not null)
-            {
-                return true;
-            }
-
-            return TraceLine.Parse(line) is { } entry &&
-                (devices is null || devices.Contains(entry.Device)) &&
-                (operations.Count == 0 || operations.Contains(entry.Operation)) &&
-                entry.LatencyMicroseconds >= minimumLatency;
-        }
     }
 }

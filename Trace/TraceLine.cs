@@ -27,6 +27,11 @@ internal static class TraceLine
 
     public const string LostPrefix = "# lost ";
 
+    /// <summary>Where fields are, counting from 0, for <see cref="Field"/>.</summary>
+    public const int DeviceField = 1;
+    public const int OperationField = 3;
+    public const int LatencyField = 7;
+
     private const string None = "-";
 
     /// <summary>The wall clock and the stopwatch read together once, to turn the one into the other.</summary>
@@ -85,6 +90,19 @@ internal static class TraceLine
         return new TraceEntry(
             time, fields[1], connection, fields[3], offset, length, fields[6] == None ? [] : fields[6].Split(','),
             latency, fields[8], fields[9] == None ? null : int.Parse(fields[9], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Field <paramref name="index"/> of a line's bytes (empty past the last).</summary>
+    public static ReadOnlySpan<byte> Field(ReadOnlySpan<byte> line, int index)
+    {
+        for (; index > 0; index--)
+        {
+            int space = line.IndexOf((byte)' ');
+            line = space < 0 ? default : line[(space + 1)..];
+        }
+
+        int end = line.IndexOf((byte)' ');
+        return end < 0 ? line : line[..end];
     }
 
     /// <summary>How many lines a <c># lost N lines</c> line says were lost.</summary>
