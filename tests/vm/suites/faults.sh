@@ -116,6 +116,7 @@ $log"
 like "the nbd client logs the server's error 28 (ENOSPC)" "$log" "block nbd0: Other side returned error \(28\)"
 like "the block layer logs a failed WRITE" "$log" "I/O error, dev nbd0, sector 0 op 0x1:\(WRITE\)"
 like "fault list: fired once" "$(./dmp fault list nbd0)" "nbd0 +2 +1 +op=write error=ENOSPC"
+is "ops: the write counted as an error" "$(column write 2 $nbd0/ops) $(column write 4 $nbd0/ops)" "1 1"
 ok "reads still work" read_at 0 4K
 ok "clear nbd0's rules" ./dmp fault clear nbd0
 ok "writes work again" dd if=/dev/zero of=/dev/nbd0 bs=4k count=1 oflag=direct status=none
@@ -160,13 +161,20 @@ is "latency: the >= 2 s buckets hold the one read delayed 2 s" "$(awk 'NR > 1 &&
 is "latency: all reads are in the histogram" "$(awk 'NR > 1 { n += $2 } END { print n }' $nbd0/latency)" "$(column read 2 $nbd0/ops)"
 is "... which counts as many as fio did" "$(column read 2 $nbd0/ops)" $((slow_ios + 1 + fast_ios))
 ok "clear nbd0's rules" ./dmp fault clear nbd0
+is "fault add nbd0 op=write offset=3M length=1M delay=10ms-30ms" "$(./dmp fault add nbd0 op=write offset=3M length=1M delay=10ms-30ms)" \
+    "nbd0: rule 5: op=write offset=3145728 length=1048576 delay=10ms-30ms"
+ok "fio: 16 random writes of 64k there, 4 at a time, each read back and verified: the delayed writes carried their data" \
+    fio --output=/dev/null --ioengine=libaio --direct=1 --filename=/dev/nbd0 --name=delayed-writes \
+    --rw=randwrite --bs=64k --iodepth=4 --offset=3M --size=1M --verify=crc32c --verify_fatal=1
+like "fault list: each was delayed" "$(./dmp fault list nbd0)" "nbd0 +5 +16 +op=write offset=3145728 length=1048576 delay=10ms-30ms"
+ok "clear nbd0's rules" ./dmp fault clear nbd0
 
 # ---- 4. dropped writes ----
 ok "pattern A and pattern B" eval "dd if=/dev/urandom of=/tmp/A bs=64k count=16 status=none && dd if=/dev/urandom of=/tmp/B bs=64k count=16 status=none"
 ok "write A at 2 MiB" dd if=/tmp/A of=/dev/nbd0 bs=64k seek=32 oflag=direct status=none
-is "fault add nbd0 offset=2M length=1M drop" "$(./dmp fault add nbd0 offset=2M length=1M drop)" "nbd0: rule 5: op=write offset=2097152 length=1048576 drop"
+is "fault add nbd0 offset=2M length=1M drop" "$(./dmp fault add nbd0 offset=2M length=1M drop)" "nbd0: rule 6: op=write offset=2097152 length=1048576 drop"
 ok "write B over it with O_DIRECT: it succeeds" dd if=/tmp/B of=/dev/nbd0 bs=64k seek=32 oflag=direct status=none
-like "fault list: each of the 16 writes was dropped" "$(./dmp fault list nbd0)" "nbd0 +5 +16 +op=write offset=2097152 length=1048576 drop"
+like "fault list: each of the 16 writes was dropped" "$(./dmp fault list nbd0)" "nbd0 +6 +16 +op=write offset=2097152 length=1048576 drop"
 ok "clear nbd0's rules" ./dmp fault clear nbd0
 is "a direct read (past the page cache) finds A still" "$(dd if=/dev/nbd0 bs=64k skip=32 count=16 iflag=direct status=none | md5sum)" "$(md5sum </tmp/A)"
 ok "write B again, without the rule" dd if=/tmp/B of=/dev/nbd0 bs=64k seek=32 oflag=direct status=none
@@ -174,9 +182,9 @@ is "... now B is there" "$(dd if=/dev/nbd0 bs=64k skip=32 count=16 iflag=direct 
 
 # ---- 5. corrupted reads ----
 ok "pattern C at 4 MiB" eval "dd if=/dev/urandom of=/tmp/C bs=64k count=16 status=none && dd if=/tmp/C of=/dev/nbd0 bs=64k seek=64 oflag=direct status=none"
-is "fault add nbd0 offset=4M length=1M corrupt" "$(./dmp fault add nbd0 offset=4M length=1M corrupt)" "nbd0: rule 6: op=read offset=4194304 length=1048576 corrupt"
+is "fault add nbd0 offset=4M length=1M corrupt" "$(./dmp fault add nbd0 offset=4M length=1M corrupt)" "nbd0: rule 7: op=read offset=4194304 length=1048576 corrupt"
 ok "read it in 16 requests of 64k" dd if=/dev/nbd0 of=/tmp/corrupt bs=64k skip=64 count=16 iflag=direct status=none
-like "fault list: the rule fired 16 times" "$(./dmp fault list nbd0)" "nbd0 +6 +16 +op=read offset=4194304 length=1048576 corrupt"
+like "fault list: the rule fired 16 times" "$(./dmp fault list nbd0)" "nbd0 +7 +16 +op=read offset=4194304 length=1048576 corrupt"
 ok "clear nbd0's rules" ./dmp fault clear nbd0
 ok "read it again" dd if=/dev/nbd0 of=/tmp/clean bs=64k skip=64 count=16 iflag=direct status=none
 is "... which is C" "$(md5sum </tmp/clean)" "$(md5sum </tmp/C)"
@@ -239,18 +247,18 @@ ok "... the first down period starting a second after the rule was added" within
 ok "... and lasting about a second" within "$(awk -v a="$down_from" -v b="$down_to" 'BEGIN { print b - a }')" 0.6 1.4
 ok "... the up period after it too" within "$(awk -v a="$up_from" -v b="$up_to" 'BEGIN { print b - a }')" 0.6 1.4
 is "fault list: the rule (written to the faults file) fired once per failed read" \
-    "$(./dmp fault list nbd0 | awk '$2 == 7 { $1 = $2 = ""; print }')" "  $(awk '$1 == "EIO" { n += $2 } END { print n + 0 }' <<<"$runs") op=read up=1s down=1s error=EIO"
+    "$(./dmp fault list nbd0 | awk '$2 == 8 { $1 = $2 = ""; print }')" "  $(awk '$1 == "EIO" { n += $2 } END { print n + 0 }' <<<"$runs") op=read up=1s down=1s error=EIO"
 ok "clear nbd0's rules" ./dmp fault clear nbd0
 
 # ---- after and count ----
 is "fault add nbd0 op=read offset=12M length=4K after=2 count=3 error=EIO" \
-    "$(./dmp fault add nbd0 op=read offset=12M length=4K after=2 count=3 error=EIO)" "nbd0: rule 8: op=read offset=12582912 length=4096 after=2 count=3 error=EIO"
+    "$(./dmp fault add nbd0 op=read offset=12M length=4K after=2 count=3 error=EIO)" "nbd0: rule 9: op=read offset=12582912 length=4096 after=2 count=3 error=EIO"
 results=()
 for _ in 1 2 3 4 5 6 7; do
     if read_at 12M 4K 2>/dev/null; then results+=(ok); else results+=(EIO); fi
 done
 is "seven reads: 2 let through, 3 failed, then the rule is spent" "${results[*]}" "ok ok EIO EIO EIO ok ok"
-like "fault list: fired 3 times" "$(./dmp fault list nbd0)" "nbd0 +8 +3 +op=read offset=12582912 length=4096 after=2 count=3 error=EIO"
+like "fault list: fired 3 times" "$(./dmp fault list nbd0)" "nbd0 +9 +3 +op=read offset=12582912 length=4096 after=2 count=3 error=EIO"
 ok "clear nbd0's rules" ./dmp fault clear nbd0
 
 # ---- 7. ext4 on a disk that fails 1% of its writes ----
@@ -371,12 +379,15 @@ bad_rule "an offset past the end of the device" "offset=67108864 lies past the e
 bad_rule "probability 2" "probability=2 is not a probability" probability=2 error=EIO
 bad_rule "two actions" "a rule takes exactly one action" error=EIO drop
 bad_rule "no action" "a rule needs an action" op=read
+fails_saying "fault clear of a rule that does not exist fails" "... saying so in one line" '^dmp: nbd0 has no rule 99$' ./dmp fault clear nbd0 99
+is "... and fault list is unchanged" "$(./dmp fault list)" "$before"
+fails_saying "fault add on a device dmp does not serve fails" "... saying so in one line" '^dmp: nbd3 is not a device dmp serves$' ./dmp fault add nbd3 error=EIO
 fails_saying "a bad line written to the faults file fails" "... with Invalid argument" "Invalid argument" \
     eval "echo 'op=bogus error=EIO' > $nbd0/faults"
 like "... and dmp.log says why" "$(tail -1 /run/dmp/dmp.log)" "nbd0/faults: 'op=bogus error=EIO' refused: unknown operation 'bogus'"
 is "... and fault list is unchanged" "$(./dmp fault list)" "$before"
 ok "a good line written to the faults file adds the rule" eval "echo 'op=write error=EIO' > $nbd0/faults"
-like "... which fault list shows" "$(./dmp fault list)" "nbd0 +10 +0 +op=write error=EIO$"
+like "... which fault list shows" "$(./dmp fault list)" "nbd0 +11 +0 +op=write error=EIO$"
 ok "'clear' in the faults file clears them" eval "echo clear > $nbd0/faults"
 is "... all" "$(cat $nbd0/faults)" ""
 
