@@ -261,6 +261,24 @@ is "seven reads: 2 let through, 3 failed, then the rule is spent" "${results[*]}
 like "fault list: fired 3 times" "$(./dmp fault list nbd0)" "nbd0 +9 +3 +op=read offset=12582912 length=4096 after=2 count=3 error=EIO"
 ok "clear nbd0's rules" ./dmp fault clear nbd0
 
+# ---- flushes ----
+is "fault add nbd0 op=flush error=EIO" "$(./dmp fault add nbd0 op=flush error=EIO)" "nbd0: rule 10: op=flush error=EIO"
+dmesg -C
+fails_saying "a write with fsync fails" "... in the fsync, with an I/O error" "^dd: fsync failed for '/dev/nbd0': Input/output error" \
+    dd if=/dev/zero of=/dev/nbd0 bs=4k seek=1024 count=1 conv=fsync status=none
+log=$(kernel_log)
+diag "the kernel's log of the failed flush:
+$log"
+like "the nbd client logs the error reply" "$log" "block nbd0: Other side returned error \(5\)"
+like "fault list: the rule fired" "$(./dmp fault list nbd0)" "nbd0 +10 +[1-9][0-9]* +op=flush error=EIO"
+ok "clear nbd0's rules" ./dmp fault clear nbd0
+is "fault add nbd0 offset=0 length=1M error=EIO: any operation in that range" "$(./dmp fault add nbd0 offset=0 length=1M error=EIO)" \
+    "nbd0: rule 11: op=any offset=0 length=1048576 error=EIO"
+ok "a write elsewhere with fsync succeeds: a ranged rule matches no flush" dd if=/dev/zero of=/dev/nbd0 bs=4k seek=1024 count=1 conv=fsync status=none
+like "fault list: the rule never fired" "$(./dmp fault list nbd0)" "nbd0 +11 +0 +op=any offset=0 length=1048576 error=EIO"
+fails "a write in the range fails" dd if=/dev/zero of=/dev/nbd0 bs=4k count=1 oflag=direct status=none
+ok "clear nbd0's rules" ./dmp fault clear nbd0
+
 # ---- 7. ext4 on a disk that fails 1% of its writes ----
 ok "mkfs.ext4 and mount are there" eval "command -v mkfs.ext4 && command -v mount"
 ok "a RAM disk" modprobe brd rd_nr=1 rd_size=65536
@@ -359,6 +377,28 @@ is "... with exit status 0" "$count_status" 0
 is "... having printed exactly 5 lines" "$(lines /tmp/trace-5)" 5
 like "... of those reads" "$(head -1 /tmp/trace-5)" '^[0-9.]+ nbd0 0 read 0 4096 - [0-9]+ 0 -$'
 
+# ---- a reader that falls behind loses lines, and only it ----
+# (Each reader holds 16384 lines: a stopped one must lose some of 20000 requests.)
+ok "reset nbd0's counters" eval "echo 1 > $nbd0/reset"
+ok "a trace reader on nbd0" start_trace /tmp/trace-stopped --device nbd0
+stopped_reader=$trace_pid
+ok "... and a second one" start_trace /tmp/trace-live --device nbd0
+live_reader=$trace_pid
+ok "the first one stops reading (SIGSTOP)" kill -STOP "$stopped_reader"
+ok "fio: 20000 random 4k reads" fio --output=/dev/null --ioengine=libaio --direct=1 --filename=/dev/nbd0 --name=many \
+    --rw=randread --bs=4k --iodepth=16 --size=16M --io_size=80M --number_ios=20000
+is "ops counts them" "$(column read 2 $nbd0/ops)" 20000
+ok "the stopped reader reads again (SIGCONT)" kill -CONT "$stopped_reader"
+ok "the live reader has a line for each" wait_for has_lines /tmp/trace-live 20000
+ok "... and the stopped one has caught up" wait_for has_lines /tmp/trace-stopped 16385
+ok "Ctrl-C ends both" eval "stop_trace $stopped_reader && stop_trace $live_reader"
+# (Its read in progress when it stopped may have brought the first few lines.)
+lost=$(sed -n 's/^# lost \([0-9]*\) lines$/\1/p' /tmp/trace-stopped)
+like "the stopped reader got one '# lost N lines' line" "$lost" '^[0-9]+$'
+is "... followed by the 16384 lines it held" "$(awk 'lost && / read / { n++ } /^# lost/ { lost = 1 } END { print n + 0 }' /tmp/trace-stopped)" 16384
+is "... and N and the lines it got add up to every request" "$((lost + $(grep -c ' read ' /tmp/trace-stopped)))" 20000
+is "the live reader lost nothing: 20000 reads, no other line" "$(grep -c ' read ' /tmp/trace-live) $(lines /tmp/trace-live)" "20000 20000"
+
 # ---- 9. bad rules change nothing ----
 ok "a rule to keep" ./dmp fault add nbd0 op=read offset=60M count=3 error=EPERM
 before=$(./dmp fault list)
@@ -387,7 +427,7 @@ fails_saying "a bad line written to the faults file fails" "... with Invalid arg
 like "... and dmp.log says why" "$(tail -1 /run/dmp/dmp.log)" "nbd0/faults: 'op=bogus error=EIO' refused: unknown operation 'bogus'"
 is "... and fault list is unchanged" "$(./dmp fault list)" "$before"
 ok "a good line written to the faults file adds the rule" eval "echo 'op=write error=EIO' > $nbd0/faults"
-like "... which fault list shows" "$(./dmp fault list)" "nbd0 +11 +0 +op=write error=EIO$"
+like "... which fault list shows" "$(./dmp fault list)" "nbd0 +13 +0 +op=write error=EIO$"
 ok "'clear' in the faults file clears them" eval "echo clear > $nbd0/faults"
 is "... all" "$(cat $nbd0/faults)" ""
 
@@ -395,7 +435,7 @@ is "... all" "$(cat $nbd0/faults)" ""
 ok "reset nbd0's counters" eval "echo 1 > $nbd0/reset"
 ok "fault add nbd0 op=read delay=30s" ./dmp fault add nbd0 op=read delay=30s
 fio --output=/tmp/stuck.txt --ioengine=libaio --direct=1 --filename=/dev/nbd0 --name=stuck --rw=randread --bs=4k \
-    --iodepth=4 --size=1M --time_based --runtime=60 &
+    --iodepth=4 --size=1M --time_based --runtime=60 2>/tmp/stuck.err &
 fio_pid=$!
 ok "a trace reader on every device" start_trace /tmp/trace-unload
 reader=$trace_pid
@@ -416,7 +456,7 @@ kill -KILL "$fio_pid" 2>/dev/null || true
 fio_status=0
 wait "$fio_pid" || fio_status=$?
 ok "... having seen its reads fail (exit status $fio_status)" test "$fio_status" -ne 0
-like "... with I/O errors" "$(cat /tmp/stuck.txt)" "Input/output error"
+like "... with I/O errors" "$(cat /tmp/stuck.err)" "fio: io_u error on file /dev/nbd0: Input/output error: read offset="
 ok "nothing is left: no daemon, no run directory, nbd0 disconnected" \
     eval "! pgrep -x dmp >/dev/null && test ! -e /run/dmp && test \"\$(cat /sys/block/nbd0/size)\" = 0"
 
