@@ -311,7 +311,8 @@ sync_status=0
 sync -f /mnt/fs 2>/tmp/sync.err || sync_status=$?
 log=$(kernel_log)
 options=$(awk '$2 == "/mnt/fs" { print $4 }' /proc/mounts)
-diag "of 400 files written and fsynced, failed: $written; sync -f: exit status $sync_status $(cat /tmp/sync.err); mount options now: $options
+if touched=$(touch /mnt/fs/after 2>&1); then touched="created"; fi
+diag "of 400 files written and fsynced, failed: $written; sync -f: exit status $sync_status $(cat /tmp/sync.err); mount options now: $options; a new file now: $touched
 $(./dmp fault list fs)
 the kernel's log ($(wc -l <<<"$log") lines), its first 25 lines:
 $(head -25 <<<"$log")
@@ -319,7 +320,7 @@ the lines from ext4, jbd2 and Aborting:
 $(grep -E 'EXT4-fs (error|warning|\(dm-0\))|JBD2|Aborting|remount' <<<"$log" | sort | uniq -c | sort -rn | head -15)"
 like "the rule fired" "$(./dmp fault list fs)" "nbd1 +1 +[1-9][0-9]* +op=write probability=0.01 error=EIO"
 like "the nbd client logged the error replies" "$log" "block nbd1: Other side returned error \(5\)"
-like "ext4 or jbd2 logged them as a failing disk's errors" "$log" "(EXT4-fs (error|warning) \(device dm-0\)|JBD2: |Buffer I/O error on dev(ice)? dm-0)"
+like "ext4 or jbd2 logged them as a failing disk's errors" "$log" "(EXT4-fs (error|warning) \(device dm-0\)|JBD2: |Aborting journal on device dm-0|Buffer I/O error on dev(ice)? dm-0)"
 # saw_failures: the application was told: a file's write or fsync failed, or sync -f did, or ext4 is read-only.
 saw_failures() {
     [[ ${written%% *} != 0 ]] || ((sync_status)) || [[ ,$options, == *,ro,* ]]
