@@ -4,16 +4,16 @@ using Tmds.Linux;
 namespace Dmp.Storage;
 
 /// <summary>
-/// A sparse RAM disk over <see cref="AnonymousMemory"/>: untouched ranges read as zeroes and cost
+/// A sparse RAM disk over <see cref="MappedMemory"/>: untouched ranges read as zeroes and cost
 /// nothing, and trimmed pages go back to the kernel.
 /// </summary>
 internal sealed class MemoryStore : IBackingStore
 {
     private const int ClearChunk = 1 << 30;
 
-    private readonly AnonymousMemory _memory;
+    private readonly MappedMemory _memory;
 
-    public MemoryStore(long size) => _memory = AnonymousMemory.Reserve(size);
+    public MemoryStore(long size) => _memory = MappedMemory.Reserve(size);
 
     public long Size => _memory.Size;
 
@@ -65,7 +65,7 @@ internal sealed class MemoryStore : IBackingStore
     /// <summary>Returns whole pages to the kernel (they then read as zeroes) and zeroes the partial ends.</summary>
     private int Deallocate(long offset, long length)
     {
-        long pageSize = AnonymousMemory.PageSize;
+        long pageSize = MappedMemory.PageSize;
         long end = offset + length;
         long firstPage = (offset + pageSize - 1) / pageSize * pageSize;
         long lastPage = end / pageSize * pageSize;
