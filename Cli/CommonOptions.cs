@@ -97,6 +97,24 @@ internal static class CommonOptions
         CustomParser = result => ParseEach(result, NbdListenAddress.Parse),
     };
 
+    public static Option<TimeSpan> ReattachTimeout { get; } = new("--reattach-timeout")
+    {
+        Description = "How long IO waits for a new daemon when this one dies (then it fails with EIO); a later load still takes the devices over",
+        HelpName = "DURATION",
+        DefaultValueFactory = _ => DaemonOptions.DefaultReattachTimeout,
+        CustomParser = result =>
+        {
+            string text = result.Tokens[0].Value;
+            if (DurationParser.TryParse(text) is not { } duration || duration < TimeSpan.FromSeconds(1))
+            {
+                result.AddError($"--reattach-timeout must be a duration of at least 1s (with ms, s, m or h), not '{text}'");
+                return default;
+            }
+
+            return duration;
+        },
+    };
+
     public static Option<string?> MetricsTextfile { get; } = new("--metrics-textfile")
     {
         Description = "Keep the metrics in PATH for node_exporter's textfile collector (rewritten every few seconds)",
@@ -164,6 +182,7 @@ internal static class CommonOptions
         string? textfile = result.GetValue(MetricsTextfile);
         return new DaemonOptions(
             backings, size, RunDirectoryOf(result), result.GetValue(Listen) ?? [],
-            textfile is null ? null : Path.GetFullPath(textfile), !result.GetValue(NoStatistics), CacheOf(result), ConnectionsOf(result));
+            textfile is null ? null : Path.GetFullPath(textfile), !result.GetValue(NoStatistics), CacheOf(result), ConnectionsOf(result),
+            result.CommandResult.Command.Options.Contains(ReattachTimeout) ? result.GetValue(ReattachTimeout) : default);
     }
 }

@@ -1,16 +1,20 @@
 using System.CommandLine;
 using Dmp.Daemon;
 using Dmp.Native;
+using Dmp.Storage;
 using Tmds.Linux;
 
 namespace Dmp.Cli;
 
-/// <summary><c>dmp load</c>: insmod. Starts the daemon and returns once every device is connected.</summary>
+/// <summary>
+/// <c>dmp load</c>: insmod. Starts the daemon and returns once every device is connected. When the run
+/// directory holds the devices of a daemon that died, the new one takes them over instead, as they were.
+/// </summary>
 internal static class LoadCommand
 {
     public static Command Create()
     {
-        var command = new Command("load", "Load dmp: start the daemon and attach one nbd device per BACKING (like insmod)")
+        var command = new Command("load", "Load dmp: start the daemon and attach one nbd device per BACKING (like insmod); after a daemon died, take its devices over")
         {
             CommonOptions.Backings,
             CommonOptions.Size,
@@ -19,6 +23,7 @@ internal static class LoadCommand
             CommonOptions.NoStatistics,
             CommonOptions.Cache,
             CommonOptions.Connections,
+            CommonOptions.ReattachTimeout,
         };
         command.SetAction(Execute);
         return command;
@@ -28,23 +33,47 @@ internal static class LoadCommand
     {
         LoadedModule.RequireRoot("load");
         DaemonOptions options = CommonOptions.DaemonOptionsOf(result);
-        DaemonState state = PidFile.Probe(options.RunDirectory.PidFile);
-        switch (state.Status)
+        RunDirectory run = options.RunDirectory;
+        DaemonState state = PidFile.Probe(run.PidFile);
+        if (state.Status == DaemonStatus.Running)
         {
-            case DaemonStatus.Running:
-                throw new CommandException(
-                    $"could not load module dmp: {Errno.Describe(LibC.EEXIST)} (the daemon runs as pid {state.Pid})");
-            case DaemonStatus.Dead:
-                throw new CommandException(LoadedModule.DeadMessage(state));
+            throw new CommandException($"could not load module dmp: {Errno.Describe(LibC.EEXIST)} (the daemon runs as pid {state.Pid})");
         }
 
         KernelModules.EnsureNbd();
         KernelModules.EnsureFuse();
-        foreach (string device in DaemonLauncher.Launch(options))
+        if (state.Status == DaemonStatus.Dead)
+        {
+            CheckNamedBackings(result, run);
+        }
+
+        IReadOnlyList<string> devices = state.Status == DaemonStatus.Dead ? DaemonLauncher.TakeOver(run) : DaemonLauncher.Launch(options);
+        foreach (string device in devices)
         {
             Console.WriteLine(device);
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// A load after a daemon died takes over what it served. Naming backings is allowed, as a check: they must
+    /// be those the devices <c>load</c> and <c>attach</c> made are served from; otherwise nothing is changed.
+    /// </summary>
+    private static void CheckNamedBackings(ParseResult result, RunDirectory run)
+    {
+        if (result.GetValue(CommonOptions.Backings) is not { Length: > 0 } named)
+        {
+            return;
+        }
+
+        string[] running = [.. DeviceTable.Read(run.DeviceTable, out _).Where(device => device.CreatedFor is null).Select(device => device.Backing).Order()];
+        string[] asked = [.. named.Select(backing => backing.ToString()).Order()];
+        if (!running.SequenceEqual(asked))
+        {
+            throw new CommandException(
+                $"the daemon that died served {(running.Length == 0 ? "nothing" : string.Join(", ", running))}, not {string.Join(", ", asked)}: " +
+                "run 'dmp load' alone to take its devices over, or 'dmp unload --force' first to start afresh");
+        }
     }
 }

@@ -94,10 +94,11 @@ internal sealed partial class DaemonHost
 
     private ControlReply Attach(BackingSpec backing, long size, CacheMode cache, int connections)
     {
-        IBackingStore store = backing.Open(size, cache);
+        string? memoryFile = NewMemoryFile(backing);
+        IBackingStore store = backing.Open(size, cache, memoryFile: memoryFile);
         lock (_lifecycle)
         {
-            return ControlReply.Success(Describe(AttachLocked(store, createdFor: null, connections)));
+            return ControlReply.Success(Describe(AttachLocked(store, createdFor: null, connections, memoryFile)));
         }
     }
 
@@ -200,14 +201,7 @@ internal sealed partial class DaemonHost
     {
         lock (_lifecycle)
         {
-            if (device is not null)
-            {
-                return FindDevice(device) is { } found ? ResetDevice(found) : null;
-            }
-
-            IoCounters all = _statistics.SnapshotAndReset();
-            _devices.ForEach(CaptureBaseline);
-            return all;
+            return device is null ? _statistics.SnapshotAndReset() : FindDevice(device)?.Statistics.SnapshotAndReset();
         }
     }
 

@@ -16,35 +16,69 @@ internal sealed partial class DaemonHost
     /// Serves <paramref name="store"/> on a new nbd device. Takes the store in every case: on failure it is
     /// closed here and nothing stays attached. The caller holds <see cref="_lifecycle"/>.
     /// </summary>
-    private ServedDevice AttachLocked(IBackingStore store, string? createdFor, int connections)
+    /// <param name="memoryFile">Where a memory store keeps its contents until the device has a name (<see cref="NewMemoryFile"/>), or null.</param>
+    private ServedDevice AttachLocked(IBackingStore store, string? createdFor, int connections, string? memoryFile = null)
     {
         ServedDevice device;
         try
         {
             device = !_stopped
-                ? ServedDevice.Attach(_netlink!, store, _statistics, _trace, BackendIdentifier(_run), createdFor, connections, DaemonLog.Write)
+                ? ServedDevice.Attach(_kernel!, store, _statistics, createdFor, connections)
                 : throw new InvalidOperationException("dmp is being unloaded");
         }
         catch
         {
             store.Dispose();
+            DeleteMemoryFile(memoryFile);
             throw;
         }
 
         try
         {
-            _devices.Add(device);
-            _catalog.Add(device.Name, device.Export); // also the device list the FUSE thread reads, without the lifecycle lock
-            _tree.AddDevice(new DeviceFiles(
-                device.Statistics, device.Export.Faults, device.Backing, device.Export.Size, () => device.Baseline,
-                () => HoldersOf([device.Name]), () => _ = ResetDevice(device)));
-            SaveDeviceTable();
+            if (memoryFile is not null)
+            {
+                File.Move(memoryFile, _run.MemoryFile(device.Name), overwrite: true);
+            }
+
+            Register(device);
             return device;
         }
         catch
         {
+            DeleteMemoryFile(memoryFile);
             DetachLocked(device);
             throw;
+        }
+    }
+
+    /// <summary>Lists a device the daemon serves now: in the device list, the exports, the stat tree and the device table.</summary>
+    private void Register(ServedDevice device)
+    {
+        _devices.Add(device);
+        _catalog.Add(device.Name, device.Export); // also the device list the FUSE thread reads, without the lifecycle lock
+        _tree.AddDevice(new DeviceFiles(
+            device.Statistics, device.Export.Faults, device.Backing, device.Export.Size, () => device.Statistics.KernelBaseline,
+            () => HoldersOf([device.Name]), () => _ = device.Statistics.SnapshotAndReset()));
+        SaveDeviceTable();
+    }
+
+    /// <summary>A file for a memory backing to keep its contents in, named until its device has a name; null for other backings.</summary>
+    private string? NewMemoryFile(BackingSpec backing)
+    {
+        if (backing.Kind != BackingKind.Memory)
+        {
+            return null;
+        }
+
+        Directory.CreateDirectory(_run.MemoryDirectory);
+        return _run.MemoryFile($"new-{Guid.NewGuid():N}");
+    }
+
+    private static void DeleteMemoryFile(string? path)
+    {
+        if (path is not null)
+        {
+            File.Delete(path);
         }
     }
 
@@ -73,12 +107,13 @@ internal sealed partial class DaemonHost
         _catalog.Remove(device.Name);
         bool clientsEnded = _server?.DisconnectClients(device.Export) ?? true;
         _tree.RemoveDevice(device.Name);
-        if (device.Detach(_netlink!, storeInUse: !clientsEnded) is { } problem)
+        if (device.Detach(_kernel!.Netlink, storeInUse: !clientsEnded) is { } problem)
         {
             DaemonLog.Write(problem);
         }
 
         _statistics.RemoveDevice(device.Statistics);
+        DeleteMemoryFile(_run.MemoryFile(device.Name));
         SaveDeviceTable();
     }
 
@@ -86,17 +121,8 @@ internal sealed partial class DaemonHost
     private static List<(string Name, string Target)> HoldersOf(IEnumerable<string> devices) =>
         devices.SelectMany(SysBlock.Holders).Distinct().Select(holder => (SysBlock.DmName(holder) ?? holder, $"/sys/block/{holder}")).ToList();
 
-    /// <summary>devices/NAME/reset: zeroes that device's counters alone, takes its new baseline, and returns what the counters held.</summary>
-    private static IoCounters ResetDevice(ServedDevice device)
-    {
-        IoCounters counters = device.Statistics.SnapshotAndReset();
-        CaptureBaseline(device);
-        return counters;
-    }
-
-    private static void CaptureBaseline(ServedDevice device) => BestEffort($"new baseline of {device.Name}", device.CaptureBaseline);
-
-    private void SaveDeviceTable() => DeviceTable.Write(_run.DeviceTable, _devices.Select(device => device.Record));
+    /// <summary>The device table: what is served, and what was left alone of a daemon that died.</summary>
+    private void SaveDeviceTable() => DeviceTable.Write(_run.DeviceTable, [.. _devices.Select(device => device.Record), .. _leftAlone]);
 
     /// <summary>stat/reset: zeroes every counter and takes the kernel's counters as each device's new baseline.</summary>
     private void ResetStatistics() => _ = ClearStatistics(null);

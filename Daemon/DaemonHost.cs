@@ -11,13 +11,16 @@ namespace Dmp.Daemon;
 
 /// <summary>
 /// The loaded module: serves every backing through a kernel nbd device, keeps the stat tree mounted,
-/// and answers the control socket until it is unloaded or told to stop by SIGTERM/SIGINT.
-/// Start-up either completes or is undone, so a failed load leaves nothing behind.
+/// and answers the control socket until it is unloaded or told to stop by SIGTERM/SIGINT. What a
+/// daemon that takes over needs (the devices, the options, the counters, memory backings) lives in the
+/// run directory, so that a daemon that dies can be replaced with no device lost (<c>DaemonHost.TakeOver.cs</c>).
+/// A fresh start-up either completes or is undone, so a failed load leaves nothing behind.
 /// </summary>
 internal sealed partial class DaemonHost : IDisposable
 {
     private readonly DaemonOptions _options;
     private readonly RunDirectory _run;
+    private readonly bool _takeOver;
     private readonly ModuleStatistics _statistics;
     private readonly ModuleTree _tree;
     private readonly NbdExportCatalog _catalog = new();
@@ -27,19 +30,24 @@ internal sealed partial class DaemonHost : IDisposable
     /// <summary>Guards the device list and the daemon's state; taken by control requests, resets and stopping.</summary>
     private readonly Lock _lifecycle = new();
     private readonly List<ServedDevice> _devices = [];
+
+    /// <summary>Devices of the daemon that died that this one could not take over: still listed, for a later load or a forced unload.</summary>
+    private readonly List<DeviceRecord> _leftAlone = [];
     private PidFile? _pidFile;
-    private NbdNetlinkClient? _netlink;
+    private KernelAttachment? _kernel;
     private FuseServer? _sysfs;
     private ControlServer? _control;
     private NbdServer? _server;
     private MetricsTextfile? _textfile;
     private bool _stopped;
 
-    private DaemonHost(DaemonOptions options)
+    /// <param name="takeOver">Serve the devices a daemon that died left in the run directory, rather than new ones.</param>
+    private DaemonHost(DaemonOptions options, bool takeOver)
     {
         _options = options;
         _run = options.RunDirectory;
-        _statistics = new ModuleStatistics(options.Statistics);
+        _takeOver = takeOver;
+        _statistics = new ModuleStatistics(options.Statistics, CounterStorage.InDirectory(_run.CountersDirectory));
         _tree = new ModuleTree(
             _statistics, options.Parameters, () => HoldersOf(_catalog.List().Select(export => export.Name)), ResetStatistics, _trace, DaemonLog.Write);
     }
@@ -48,31 +56,49 @@ internal sealed partial class DaemonHost : IDisposable
     public static string BackendIdentifier(RunDirectory run) => $"dmp:{run.Path}";
 
     /// <summary>The daemon process: reports its start-up on stdout (<see cref="DaemonLauncher"/>), then serves until stopped.</summary>
-    public static int Run(DaemonOptions options)
+    /// <param name="takeOver">Take over the devices a daemon that died left in the run directory.</param>
+    public static int Run(DaemonOptions options, bool takeOver)
     {
         Processes.StartSession(); // leave the caller's session: its terminal hanging up must not stop us
         Directory.SetCurrentDirectory("/"); // hold no mount busy
 
-        using var host = new DaemonHost(options);
+        DaemonHost host;
         try
         {
-            host.Start();
+            host = new DaemonHost(options, takeOver);
         }
-        catch (Exception exception)
+        catch (InvalidDataException exception)
         {
-            host.Stop();
             DaemonLauncher.Report(ControlReply.Failure(exception.Message));
             return 1;
         }
 
-        DaemonLog.Write($"loaded: {string.Join(", ", host._devices.Select(device => $"{device.Name} ({device.Backing})"))}; {IoUringStatus.Line}");
-        DaemonLauncher.Report(ControlReply.Success(
-            [.. host._devices.Select(Describe), .. host._server?.Addresses.Select(address => $"listening on {address}") ?? []]));
-        DaemonLauncher.DetachStandardStreams();
+        using (host)
+        {
+            try
+            {
+                host.Start();
+            }
+            catch (Exception exception)
+            {
+                // A fresh load is undone; a take-over that failed leaves the devices and files for the next.
+                host.Stop(forGood: !takeOver);
+                DaemonLauncher.Report(ControlReply.Failure(exception.Message));
+                return 1;
+            }
 
-        host._stopSignals.Wait();
-        host.Stop();
-        return 0;
+            string verb = takeOver ? "took over" : "loaded";
+            DaemonLog.Write($"{verb}: {string.Join(", ", host._devices.Select(device => $"{device.Name} ({device.Backing})"))}; {IoUringStatus.Line}");
+            DaemonLauncher.Report(ControlReply.Success(
+                [.. host._devices.Select(device => takeOver ? DescribeTakenOver(device) : Describe(device)),
+                    .. host._leftAlone.Select(record => $"{record.Name}: left alone (see {host._run.LogFile})"),
+                    .. host._server?.Addresses.Select(address => $"listening on {address}") ?? []]));
+            DaemonLauncher.DetachStandardStreams();
+
+            host._stopSignals.Wait();
+            host.Stop();
+            return 0;
+        }
     }
 
     public void Dispose()
@@ -92,49 +118,73 @@ internal sealed partial class DaemonHost : IDisposable
             ?? throw new InvalidOperationException($"could not load module dmp: {Errno.Describe(LibC.EEXIST)}");
         DaemonLauncher.RedirectStandardError(_run.LogFile);
 
-        _netlink = NbdNetlinkClient.TryOpen()
+        NbdNetlinkClient netlink = NbdNetlinkClient.TryOpen()
             ?? throw new InvalidOperationException("the kernel has no nbd support (the nbd module is not loaded)");
+        _kernel = new KernelAttachment(netlink, BackendIdentifier(_run), _options.ReattachTimeout, _trace, DaemonLog.Write);
+        if (_takeOver)
+        {
+            TakeOver();
+            return;
+        }
+
+        // Nothing is left of a daemon before: counts of devices it detached do not carry over.
+        _statistics.Reset();
+        File.WriteAllLines(_run.OptionsFile, _options.ToArguments());
 
         // Open every backing before attaching any device: a bad path then costs no kernel change at all.
-        var stores = new List<IBackingStore>();
+        var stores = new List<(IBackingStore Store, string? MemoryFile)>();
         try
         {
             foreach (BackingSpec backing in _options.Backings)
             {
-                stores.Add(backing.Open(_options.Size, _options.Cache));
+                string? memoryFile = NewMemoryFile(backing);
+                stores.Add((backing.Open(_options.Size, _options.Cache, memoryFile: memoryFile), memoryFile));
             }
 
-            Directory.CreateDirectory(_run.ModuleMount);
-            _sysfs = FuseServer.Mount(_run.ModuleMount, _tree.Tree, DaemonLog.Write);
-            _control = ControlServer.Start(_run.ControlSocket, HandleControlRequest);
-            if (_options.Listen.Count > 0)
-            {
-                _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Write);
-            }
-
-            if (_options.MetricsTextfile is { } textfile)
-            {
-                _textfile = new MetricsTextfile(textfile, () => MetricsExposition.Format(_statistics));
-            }
-
+            StartServices();
             lock (_lifecycle)
             {
                 while (stores.Count > 0)
                 {
-                    IBackingStore store = stores[0];
+                    (IBackingStore store, string? memoryFile) = stores[0];
                     stores.RemoveAt(0); // from here on AttachLocked owns it
-                    AttachLocked(store, createdFor: null, _options.Connections);
+                    AttachLocked(store, createdFor: null, _options.Connections, memoryFile);
                 }
             }
         }
         finally
         {
-            stores.ForEach(store => store.Dispose());
+            foreach ((IBackingStore store, string? memoryFile) in stores)
+            {
+                store.Dispose();
+                DeleteMemoryFile(memoryFile);
+            }
         }
     }
 
-    /// <summary>Detaches every device and removes everything start-up created. Safe to call twice.</summary>
-    private void Stop()
+    /// <summary>The stat tree, the control socket, NBD listeners and the metrics textfile.</summary>
+    private void StartServices()
+    {
+        Directory.CreateDirectory(_run.ModuleMount);
+        _sysfs = FuseServer.Mount(_run.ModuleMount, _tree.Tree, DaemonLog.Write);
+        _control = ControlServer.Start(_run.ControlSocket, HandleControlRequest);
+        if (_options.Listen.Count > 0)
+        {
+            _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Write);
+        }
+
+        if (_options.MetricsTextfile is { } textfile)
+        {
+            _textfile = new MetricsTextfile(textfile, () => MetricsExposition.Format(_statistics));
+        }
+    }
+
+    /// <summary>
+    /// Detaches every device and removes everything start-up created; or, not <paramref name="forGood"/>, lets go
+    /// of the devices (their sockets close, the kernel holds their IO for the next daemon) and leaves the run
+    /// directory's files as they are, for the next daemon to take over. Safe to call twice.
+    /// </summary>
+    private void Stop(bool forGood = true)
     {
         lock (_lifecycle)
         {
@@ -156,17 +206,36 @@ internal sealed partial class DaemonHost : IDisposable
         {
             foreach (ServedDevice device in _devices.ToList())
             {
-                BestEffort($"detach {device.Name}", () => DetachLocked(device));
+                BestEffort($"{(forGood ? "detach" : "let go of")} {device.Name}", () =>
+                {
+                    if (forGood)
+                    {
+                        DetachLocked(device);
+                    }
+                    else
+                    {
+                        device.LetGo();
+                    }
+                });
             }
         }
 
         BestEffort("close the control socket", () => _control?.Dispose());
-        BestEffort("close netlink", () => _netlink?.Dispose());
-        if (_pidFile is not null)
+        BestEffort("close netlink", () => _kernel?.Netlink.Dispose());
+        if (_pidFile is null)
+        {
+            return;
+        }
+
+        if (forGood)
         {
             BestEffort("remove the run directory's files", _run.RemoveDaemonFiles);
             _pidFile.Dispose();
             BestEffort("remove the run directory", _run.RemoveIfEmpty);
+        }
+        else
+        {
+            _pidFile.Abandon();
         }
     }
 }

@@ -14,7 +14,14 @@ internal static class DaemonLauncher
     /// <summary>Starts a daemon and waits until it is ready.</summary>
     /// <returns>A line for each device it serves.</returns>
     /// <exception cref="InvalidOperationException">The daemon failed to start; the message says why.</exception>
-    public static IReadOnlyList<string> Launch(DaemonOptions options)
+    public static IReadOnlyList<string> Launch(DaemonOptions options) => Launch(options.ToArguments());
+
+    /// <summary>Starts a daemon that takes over the devices a daemon that died left in <paramref name="run"/>, and waits until it serves them.</summary>
+    /// <returns>A line for each device it took over.</returns>
+    /// <exception cref="InvalidOperationException">The daemon failed to start; the message says why.</exception>
+    public static IReadOnlyList<string> TakeOver(RunDirectory run) => Launch(["daemon", "--run-dir", run.Path, "--take-over"]);
+
+    private static IReadOnlyList<string> Launch(IReadOnlyList<string> arguments)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
@@ -22,7 +29,7 @@ internal static class DaemonLauncher
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
         };
-        foreach (string argument in options.ToArguments())
+        foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }

@@ -10,6 +10,7 @@ namespace Dmp.Daemon;
 /// <param name="Statistics">False serves without counting (a hidden switch, to measure what counting costs).</param>
 /// <param name="Cache">How files and block devices are accessed.</param>
 /// <param name="Connections">Sockets per kernel nbd device (not used by serve, whose clients choose).</param>
+/// <param name="ReattachTimeout">How long a kernel device's requests wait for a new daemon when this one dies (not used by serve).</param>
 internal sealed record DaemonOptions(
     IReadOnlyList<BackingSpec> Backings,
     long Size,
@@ -18,8 +19,12 @@ internal sealed record DaemonOptions(
     string? MetricsTextfile = null,
     bool Statistics = true,
     CacheMode Cache = CacheMode.None,
-    int Connections = 1)
+    int Connections = 1,
+    TimeSpan ReattachTimeout = default)
 {
+    /// <summary>The default of <c>--reattach-timeout</c>: long enough for a person or a service manager to start a new daemon.</summary>
+    public static readonly TimeSpan DefaultReattachTimeout = TimeSpan.FromMinutes(5);
+
     /// <summary>The hidden <c>daemon</c> command line that reproduces these options.</summary>
     public IReadOnlyList<string> ToArguments() =>
         ["daemon", "--run-dir", RunDirectory.Path,
@@ -28,6 +33,7 @@ internal sealed record DaemonOptions(
             .. MetricsTextfile is null ? Array.Empty<string>() : ["--metrics-textfile", MetricsTextfile],
             .. Statistics ? Array.Empty<string>() : ["--no-statistics"],
             "--cache", Cache.Name(), "--connections", Connections.ToString(CultureInfo.InvariantCulture),
+            "--reattach-timeout", Cli.DurationParser.Format(ReattachTimeout),
             "--", .. Backings.Select(backing => backing.ToString())];
 
     /// <summary>The options as the stat tree's <c>parameters/</c> shows them: name and value.</summary>
@@ -37,6 +43,7 @@ internal sealed record DaemonOptions(
         ("size", Size.ToString(CultureInfo.InvariantCulture)),
         ("cache", Cache.Name()),
         ("connections", Connections.ToString(CultureInfo.InvariantCulture)),
+        ("reattach_timeout", Cli.DurationParser.Format(ReattachTimeout)),
         ("listen", string.Join('\n', Listen.Select(address => address.ToString()))),
         ("metrics_textfile", MetricsTextfile ?? ""),
         ("run_dir", RunDirectory.Path),

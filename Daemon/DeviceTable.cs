@@ -11,8 +11,25 @@ internal static class DeviceTable
     }
 
     /// <summary>The devices listed, or none when there is no table.</summary>
-    public static IReadOnlyList<DeviceRecord> Read(string path) =>
-        File.Exists(path)
-            ? File.ReadAllLines(path).Select(DeviceRecord.TryParse).OfType<DeviceRecord>().ToList()
-            : [];
+    /// <param name="unreadable">The lines that are not a device, each with its number, for whoever must say so.</param>
+    public static IReadOnlyList<DeviceRecord> Read(string path, out IReadOnlyList<string> unreadable)
+    {
+        var devices = new List<DeviceRecord>();
+        var bad = new List<string>();
+        string[] lines = File.Exists(path) ? File.ReadAllLines(path) : [];
+        for (int number = 1; number <= lines.Length; number++)
+        {
+            if (DeviceRecord.TryParse(lines[number - 1]) is { } device)
+            {
+                devices.Add(device);
+            }
+            else
+            {
+                bad.Add($"{path}:{number}: not a device: '{lines[number - 1]}'");
+            }
+        }
+
+        unreadable = bad;
+        return devices;
+    }
 }

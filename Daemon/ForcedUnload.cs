@@ -51,7 +51,7 @@ internal static class ForcedUnload
     /// <summary>Disconnects the listed devices that still carry this run directory's backend mark.</summary>
     private static bool DisconnectDevices(RunDirectory run)
     {
-        IReadOnlyList<DeviceRecord> devices = DeviceTable.Read(run.DeviceTable);
+        IReadOnlyList<DeviceRecord> devices = DeviceTable.Read(run.DeviceTable, out _);
         if (devices.Count == 0)
         {
             return false;

@@ -84,4 +84,7 @@ internal sealed class PidFile : IDisposable
         File.Delete(_path);
         _fd.Dispose();
     }
+
+    /// <summary>Lets go of the lock and leaves the file: what a daemon that died leaves, for the next one to take over.</summary>
+    public void Abandon() => _fd.Dispose();
 }

@@ -20,6 +20,18 @@ internal sealed class RunDirectory
 
     public string LogFile => Combine("dmp.log");
 
+    /// <summary>The daemon's options (the hidden daemon command's arguments, one per line), for the daemon that takes over.</summary>
+    public string OptionsFile => Combine("options");
+
+    /// <summary>Where each device's counters are kept, mapped and updated in place, so that they outlive the daemon.</summary>
+    public string CountersDirectory => Combine("counters");
+
+    /// <summary>Where memory backings keep their contents, one file per device, so that they outlive the daemon.</summary>
+    public string MemoryDirectory => Combine("memory");
+
+    /// <summary>A memory backing's file, by the device's name (or a name of its own until the device has one).</summary>
+    public string MemoryFile(string name) => Combine("memory", name);
+
     /// <summary>Where the sysfs-like tree is mounted: the counterpart of /sys/module/dmp.</summary>
     public string ModuleMount => Combine("module");
 
@@ -33,12 +45,22 @@ internal sealed class RunDirectory
     public string StatDirectory(string? device = null) =>
         device is null ? Combine("module", Sysfs.ModuleTree.StatDirectory) : DevicesDirectory(device);
 
-    /// <summary>Removes what a daemon keeps here besides its pid file (which it removes last).</summary>
+    /// <summary>Removes what a daemon keeps here besides its pid file (which it removes last): what a daemon that
+    /// takes over would need (devices, options, counters, memory backings) and its socket and log.</summary>
     public void RemoveDaemonFiles()
     {
         File.Delete(ControlSocket);
         File.Delete(DeviceTable);
+        File.Delete(OptionsFile);
         File.Delete(LogFile);
+        foreach (string directory in new[] { CountersDirectory, MemoryDirectory })
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
         try
         {
             Directory.Delete(ModuleMount);

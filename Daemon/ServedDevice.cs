@@ -18,14 +18,17 @@ internal sealed class ServedDevice
 
     private static readonly TimeSpan DisconnectTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long the kernel may take to see that the sockets of a daemon that died are closed (its receive
+    /// work marks them dead), during which it turns away new ones: a re-attach tries again until then.</summary>
+    private static readonly TimeSpan ReattachPatience = TimeSpan.FromSeconds(5);
+
     private readonly List<NbdConnection> _connections;
     private volatile bool _detaching;
 
-    private ServedDevice(int index, string? createdFor, string baseline, List<NbdConnection> connections)
+    private ServedDevice(int index, string? createdFor, List<NbdConnection> connections)
     {
         Index = index;
         CreatedFor = createdFor;
-        Baseline = baseline;
         _connections = connections;
     }
 
@@ -54,82 +57,48 @@ internal sealed class ServedDevice
     /// <summary>False once the kernel side has gone (disconnected by someone else, or failed).</summary>
     public bool IsConnected => _connections.TrueForAll(connection => !connection.Completion.IsCompleted);
 
-    /// <summary>The kernel's /sys/block/nbdN/stat line when this device's counters were last zeroed.</summary>
-    public string Baseline { get; private set; }
-
-    public DeviceRecord Record => new(Index, Export.Size, Backing, CreatedFor);
+    public DeviceRecord Record => new(
+        Index, Export.Size, Backing, CreatedFor, Export.Store is FileStore file ? file.Cache : CacheMode.None, Connections);
 
     public static string NameOf(int index) => $"nbd{index}";
 
     /// <summary>
     /// Hands one end of each of <paramref name="connections"/> socketpairs to the kernel (NBD_CMD_CONNECT; the
-    /// kernel picks a free device) and serves <paramref name="store"/> on the other ends. The kernel's counters
-    /// are read before the first reply goes out, so that they and dmp's start from the same moment. On
-    /// failure nothing stays attached, and the store is still the caller's.
+    /// kernel picks a free device) and serves <paramref name="store"/> on the other ends. The counters start from
+    /// zero with the kernel's as their baseline, read before the first reply goes out, so that both start from the
+    /// same moment. On failure nothing stays attached, and the store is still the caller's.
     /// </summary>
-    /// <param name="trace">Where its requests are traced.</param>
-    /// <param name="backendIdentifier">Marks the device as ours in /sys/block/nbdN/backend.</param>
-    /// <param name="log">Told if the kernel side ends while nobody is detaching the device.</param>
     public static ServedDevice Attach(
-        NbdNetlinkClient netlink, IBackingStore store, ModuleStatistics statistics, TraceHub trace, string backendIdentifier, string? createdFor,
-        int connections, Action<string> log)
+        KernelAttachment kernel, IBackingStore store, ModuleStatistics statistics, string? createdFor, int connections)
     {
         var ours = new List<FileDescriptor>();
         var theirs = new List<FileDescriptor>();
-        var served = new List<NbdConnection>();
         int index = -1;
-        DeviceStatistics? deviceStatistics = null;
         try
         {
-            for (int i = 0; i < connections; i++)
-            {
-                (FileDescriptor our, FileDescriptor their) = StreamSocket.CreatePair();
-                ours.Add(our);
-                theirs.Add(their);
-            }
-
-            index = netlink.Connect(new NbdConnectParameters
+            CreatePairs(connections, ours, theirs);
+            index = kernel.Netlink.Connect(new NbdConnectParameters
             {
                 SocketFds = theirs.ConvertAll(socket => socket.Value),
                 SizeBytes = store.Size,
                 BlockSizeBytes = BlockSize,
                 ServerFlags = (ushort)NbdExport.FlagsFor(readOnly: false),
-                BackendIdentifier = backendIdentifier,
+                BackendIdentifier = kernel.BackendIdentifier,
+                DeadConnectionTimeout = kernel.ReattachTimeout,
             });
 
             // Requests the kernel sends before the receivers start wait in the sockets.
-            string baseline = SysBlock.Stat(NameOf(index));
-            deviceStatistics = statistics.AddDevice(NameOf(index));
-            var export = new NbdExport(store, deviceStatistics, trace: trace);
-            foreach (FileDescriptor socket in ours)
-            {
-                served.Add(new NbdConnection(served.Count == 0 ? NameOf(index) : $"{NameOf(index)}.{served.Count}", socket, export));
-            }
-
-            var device = new ServedDevice(index, createdFor, baseline, served);
-            foreach (NbdConnection connection in served)
-            {
-                connection.Completion.ContinueWith(
-                    ended => device.ReportEnd(connection, ended.Result, log), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                connection.Start();
-            }
-
-            return device;
+            statistics.ForgetDevice(NameOf(index)); // counters a device of this name left are not this one's
+            return Serve(kernel, index, store, statistics, createdFor, ours, fresh: true);
         }
         catch
         {
             if (index >= 0)
             {
-                _ = netlink.Disconnect(index);
+                _ = kernel.Netlink.Disconnect(index);
             }
 
-            if (deviceStatistics is not null)
-            {
-                statistics.RemoveDevice(deviceStatistics);
-            }
-
-            served.ForEach(connection => connection.Dispose()); // each closes its socket
-            ours.Skip(served.Count).ToList().ForEach(socket => socket.Dispose());
+            ours.ForEach(socket => socket.Dispose());
             throw;
         }
         finally
@@ -138,8 +107,154 @@ internal sealed class ServedDevice
         }
     }
 
-    /// <summary>Takes the kernel's counters as the new baseline, when dmp's are zeroed while the device is idle.</summary>
-    public void CaptureBaseline() => Baseline = SysBlock.Stat(Name);
+    /// <summary>
+    /// Takes over a device a daemon that is gone served: new sockets in place of its dead ones (NBD_CMD_RECONFIGURE),
+    /// its store served on them, its counters counted on. The kernel turns a socket away, without saying so, while
+    /// the old one is still alive: each is checked, and asked again while the kernel may not yet have seen the old
+    /// daemon's sockets close. The requests that waited then go on; those the old daemon had not answered the
+    /// kernel sends again when their timer runs out. On failure the device is left as it was.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The kernel kept the old sockets: their daemon is alive (stopped, say).</exception>
+    public static ServedDevice Reattach(KernelAttachment kernel, DeviceRecord record, IBackingStore store, ModuleStatistics statistics)
+    {
+        var accepted = new List<FileDescriptor>();
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (accepted.Count < record.Connections)
+            {
+                var ours = new List<FileDescriptor>();
+                var theirs = new List<FileDescriptor>();
+                CreatePairs(record.Connections - accepted.Count, ours, theirs);
+                int error = kernel.Netlink.Reconfigure(record.Index, kernel.BackendIdentifier, theirs.ConvertAll(socket => socket.Value), kernel.ReattachTimeout);
+                theirs.ForEach(socket => socket.Dispose());
+                foreach (FileDescriptor socket in ours)
+                {
+                    // A socket the kernel took has a peer still: the kernel's reference to the end we closed.
+                    if (error == 0 && !Poll.HasHungUp(socket.Value))
+                    {
+                        accepted.Add(socket);
+                    }
+                    else
+                    {
+                        socket.Dispose();
+                    }
+                }
+
+                if (error != 0)
+                {
+                    throw new NativeException($"{record.Name}: reconfigure", error);
+                }
+
+                if (accepted.Count < record.Connections && clock.Elapsed > ReattachPatience)
+                {
+                    if (accepted.Count > 0)
+                    {
+                        break; // the kernel already serves requests on these: better some sockets than none
+                    }
+
+                    throw new InvalidOperationException(
+                        $"{record.Name}: the kernel keeps the old daemon's sockets, which are still open: is that daemon stopped rather than gone?");
+                }
+
+                if (accepted.Count < record.Connections)
+                {
+                    Thread.Sleep(50);
+                }
+            }
+
+            if (accepted.Count < record.Connections)
+            {
+                kernel.Log($"{record.Name}: {record.Connections - accepted.Count} of its {record.Connections} sockets are still the old daemon's; served on {accepted.Count}");
+            }
+
+            ServedDevice device = Serve(kernel, record.Index, store, statistics, record.CreatedFor, accepted, fresh: false);
+            device.Statistics.RecordTakeover(SysBlock.InFlight(device.Name));
+            return device;
+        }
+        catch
+        {
+            accepted.ForEach(socket => socket.Dispose());
+            throw;
+        }
+    }
+
+    /// <summary>Serves <paramref name="store"/> as device <paramref name="index"/> on <paramref name="sockets"/>, which it then owns.</summary>
+    /// <param name="fresh">New counters, with the kernel's as they are now for their baseline; otherwise those kept for the device go on.</param>
+    private static ServedDevice Serve(
+        KernelAttachment kernel, int index, IBackingStore store, ModuleStatistics statistics, string? createdFor, List<FileDescriptor> sockets, bool fresh)
+    {
+        string name = NameOf(index);
+        DeviceStatistics deviceStatistics;
+        try
+        {
+            deviceStatistics = statistics.AddDevice(name);
+        }
+        catch (InvalidDataException exception) when (!fresh)
+        {
+            kernel.Log($"{name}: its counters start from zero: {exception.Message}");
+            statistics.ForgetDevice(name);
+            deviceStatistics = statistics.AddDevice(name);
+            fresh = true;
+        }
+
+        var served = new List<NbdConnection>();
+        try
+        {
+            deviceStatistics.KernelStat = () => SysBlock.Stat(name);
+            if (fresh)
+            {
+                deviceStatistics.Reset();
+            }
+
+            var export = new NbdExport(store, deviceStatistics, trace: kernel.Trace);
+            foreach (FileDescriptor socket in sockets)
+            {
+                served.Add(new NbdConnection(served.Count == 0 ? name : $"{name}.{served.Count}", socket, export));
+            }
+        }
+        catch
+        {
+            served.ForEach(connection => connection.Dispose()); // each closes its socket
+            sockets.Skip(served.Count).ToList().ForEach(socket => socket.Dispose());
+            statistics.RemoveDevice(deviceStatistics);
+            throw;
+        }
+
+        sockets.Clear(); // the connections own them now
+        var device = new ServedDevice(index, createdFor, served);
+        foreach (NbdConnection connection in served)
+        {
+            connection.Completion.ContinueWith(
+                ended => device.ReportEnd(connection, ended.Result, kernel.Log), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            connection.Start();
+        }
+
+        return device;
+    }
+
+    private static void CreatePairs(int count, List<FileDescriptor> ours, List<FileDescriptor> theirs)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            (FileDescriptor our, FileDescriptor their) = StreamSocket.CreatePair();
+            ours.Add(our);
+            theirs.Add(their);
+        }
+    }
+
+    /// <summary>
+    /// Lets go of the device without disconnecting it, as a daemon that dies does: its sockets close, so the kernel
+    /// holds its IO for the next daemon; the store and the counters are closed, and kept where they are.
+    /// </summary>
+    public void LetGo()
+    {
+        _detaching = true;
+        _connections.ForEach(connection => connection.Drain(DisconnectTimeout));
+        _connections.ForEach(connection => connection.Dispose());
+        Export.Store.Dispose();
+        Statistics.Dispose();
+    }
 
     /// <summary>Disconnects the kernel side, waits for the connection to drain, and closes the store.</summary>
     /// <param name="storeInUse">NBD clients still use the store: leave it open.</param>

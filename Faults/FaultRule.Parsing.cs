@@ -66,38 +66,12 @@ internal sealed partial class FaultRule
         return error.Length > 0 ? null : rule;
     }
 
-    /// <summary>"50ms", "2s", "1.5s", "250us": whole units where they fit.</summary>
-    public static string FormatDuration(TimeSpan duration) => duration.Ticks switch
-    {
-        0 => "0",
-        long ticks when ticks % TimeSpan.TicksPerSecond == 0 => $"{ticks / TimeSpan.TicksPerSecond}s",
-        long ticks when ticks % TimeSpan.TicksPerMillisecond == 0 => $"{ticks / TimeSpan.TicksPerMillisecond}ms",
-        long ticks => string.Create(CultureInfo.InvariantCulture, $"{ticks / 10.0}us"),
-    };
-
-    /// <summary>A duration: a number with ns, us, ms, s, m or h, or a plain number of seconds.</summary>
     /// <returns>Null, or what is wrong.</returns>
-    public static string? ParseDuration(string key, string text, out TimeSpan duration)
+    private static string? ParseDuration(string key, string text, out TimeSpan duration)
     {
-        (string number, double unitSeconds) = text switch
-        {
-            _ when text.EndsWith("ns", StringComparison.Ordinal) => (text[..^2], 1e-9),
-            _ when text.EndsWith("us", StringComparison.Ordinal) => (text[..^2], 1e-6),
-            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 1e-3),
-            _ when text.EndsWith('s') => (text[..^1], 1),
-            _ when text.EndsWith('m') => (text[..^1], 60),
-            _ when text.EndsWith('h') => (text[..^1], 3600),
-            _ => (text, 1),
-        };
-        duration = default;
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) ||
-            value * unitSeconds > TimeSpan.MaxValue.TotalSeconds / 2)
-        {
-            return $"{key}={text} is not a duration (a number with ns, us, ms, s, m or h)";
-        }
-
-        duration = TimeSpan.FromTicks((long)Math.Round(value * unitSeconds * TimeSpan.TicksPerSecond));
-        return null;
+        TimeSpan? parsed = DurationParser.TryParse(text);
+        duration = parsed ?? default;
+        return parsed is null ? $"{key}={text} is not a duration (a number with ns, us, ms, s, m or h)" : null;
     }
 
     private static string? Set(Action assign)
@@ -216,7 +190,7 @@ internal sealed partial class FaultRule
 
         if (longest < shortest || longest > MaxDelay)
         {
-            return $"delay={text} must run from shorter to longer and last at most {FormatDuration(MaxDelay)}";
+            return $"delay={text} must run from shorter to longer and last at most {DurationParser.Format(MaxDelay)}";
         }
 
         (ShortestDelay, LongestDelay) = (shortest, longest);

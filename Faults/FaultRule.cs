@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Dmp.Cli;
 using Dmp.Native;
 using Dmp.Stats;
 
@@ -126,15 +127,15 @@ internal sealed partial class FaultRule
 
         if (Down > TimeSpan.Zero)
         {
-            text.Append(" up=").Append(FormatDuration(Up)).Append(" down=").Append(FormatDuration(Down));
+            text.Append(" up=").Append(DurationParser.Format(Up)).Append(" down=").Append(DurationParser.Format(Down));
         }
 
         text.Append(' ').Append(Action switch
         {
             FaultAction.Fail => $"error={Errno.NameOf(Error)}",
             FaultAction.Delay => ShortestDelay == LongestDelay
-                ? $"delay={FormatDuration(ShortestDelay)}"
-                : $"delay={FormatDuration(ShortestDelay)}-{FormatDuration(LongestDelay)}",
+                ? $"delay={DurationParser.Format(ShortestDelay)}"
+                : $"delay={DurationParser.Format(ShortestDelay)}-{DurationParser.Format(LongestDelay)}",
             FaultAction.Drop => "drop",
             _ => "corrupt",
         });

@@ -23,6 +23,13 @@ internal static unsafe partial class Poll
         return PollDescriptors(descriptors, 2, -1) > 0 && descriptors[1].ReturnedEvents != 0;
     }
 
+    /// <summary>Whether a stream socket's peer has closed its end (POLLRDHUP or POLLHUP), waiting no longer than <paramref name="patience"/> for it.</summary>
+    public static bool HasHungUp(int fd, int patience = 20)
+    {
+        var descriptor = new PollDescriptor { Descriptor = fd, Events = (short)LibC.POLLRDHUP };
+        return PollDescriptors(&descriptor, 1, patience) > 0 && (descriptor.ReturnedEvents & (LibC.POLLRDHUP | LibC.POLLHUP)) != 0;
+    }
+
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     private static partial int PollDescriptors(PollDescriptor* descriptors, ulong count, int timeoutMilliseconds);
 }

@@ -10,6 +10,10 @@ internal static class SysBlock
     /// <summary>The raw <c>stat</c> line of a device (Documentation/block/stat.rst).</summary>
     public static string Stat(string device) => File.ReadAllText(Path.Combine(Root, device, "stat"));
 
+    /// <summary>Requests the block layer has started on a device and not yet completed (<c>inflight</c>: reads plus writes).</summary>
+    public static long InFlight(string device) =>
+        File.ReadAllText(Path.Combine(Root, device, "inflight")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Sum(long.Parse);
+
     /// <summary>What a netlink-attached nbd device says its server is (<c>backend</c>); empty when it has no such file.</summary>
     public static string Backend(string device)
     {

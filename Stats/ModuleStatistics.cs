@@ -1,26 +1,65 @@
+using Dmp.Native;
+
 namespace Dmp.Stats;
 
 /// <summary>
 /// All of dmp's counters: one <see cref="DeviceStatistics"/> per served device, summed for the
 /// module-wide files (the original's one shared set). A device that goes away leaves its counts in
-/// the sum until the next module-wide reset, as requests it served were still served.
+/// the sum until the next module-wide reset, as requests it served were still served. Where the
+/// counters live (<see cref="CounterStorage"/>) decides whether they outlive the daemon.
 /// </summary>
-internal sealed class ModuleStatistics
+internal sealed unsafe class ModuleStatistics
 {
+    private const string ModuleFileName = "module";
+
     private readonly List<DeviceStatistics> _devices = [];
-    private IoCounters _departed;
+    private readonly CounterStorage _storage;
+    private readonly MappedMemory _memory;
+    private readonly ModuleCounterFile* _file;
 
     /// <param name="enabled">False serves without counting (a hidden switch for measuring what counting costs).</param>
-    public ModuleStatistics(bool enabled = true) => Enabled = enabled;
+    /// <param name="storage">Where the counters live: the process's memory by default.</param>
+    /// <exception cref="InvalidDataException">The counters kept in <paramref name="storage"/> are not of this layout.</exception>
+    public ModuleStatistics(bool enabled = true, CounterStorage? storage = null)
+    {
+        Enabled = enabled;
+        _storage = storage ?? CounterStorage.InMemory;
+        _memory = _storage.Map(ModuleFileName, sizeof(ModuleCounterFile), out bool created);
+        _file = (ModuleCounterFile*)_memory.Start;
+        if (created)
+        {
+            _file->Signature = ModuleCounterFile.ExpectedSignature;
+            _file->Size = sizeof(ModuleCounterFile);
+        }
+        else if (_file->Signature != ModuleCounterFile.ExpectedSignature || _file->Size != sizeof(ModuleCounterFile))
+        {
+            _memory.Dispose();
+            throw new InvalidDataException("the module's counters kept in the run directory are not of this version of dmp");
+        }
+    }
 
     public bool Enabled { get; }
 
     /// <summary>Guards every counter set of the module; never taken per request.</summary>
     internal Lock Lock { get; } = new();
 
+    private IoCounters Departed
+    {
+        get => _file->Departed[_file->DepartedIndex];
+        set
+        {
+            int next = 1 - _file->DepartedIndex;
+            _file->Departed[next] = value;
+            Volatile.Write(ref _file->DepartedIndex, next);
+        }
+    }
+
+    /// <summary>Starts counting a device; with counters kept from a daemon that died, goes on from them.</summary>
+    /// <exception cref="InvalidDataException">The counters kept for it are not of this layout.</exception>
     public DeviceStatistics AddDevice(string name)
     {
-        var device = new DeviceStatistics(this, name);
+        MappedMemory memory = _storage.Map(name, DeviceStatistics.FileSize, out bool created);
+        var device = new DeviceStatistics(this, name, memory, created);
         lock (Lock)
         {
             _devices.Add(device);
@@ -45,16 +84,36 @@ internal sealed class ModuleStatistics
     public IEnumerable<(string Device, IoCounters Counters)> DeviceSnapshots() =>
         Devices.Select(device => (device.Name, device.Snapshot()));
 
-    /// <summary>Stops tracking a device; what it counted since the last reset stays in the module's sum.</summary>
+    /// <summary>Forgets counters kept for a device of this name that is no longer counted: a new device of the name starts afresh.</summary>
+    public void ForgetDevice(string name)
+    {
+        lock (Lock)
+        {
+            if (_devices.Exists(device => device.Name == name))
+            {
+                throw new InvalidOperationException($"{name} is still counted");
+            }
+
+            _storage.Delete(name);
+        }
+    }
+
+    /// <summary>Stops tracking a device, whose connections have ended, and forgets its counters; what it counted since
+    /// the last reset stays in the module's sum.</summary>
     public void RemoveDevice(DeviceStatistics device)
     {
         lock (Lock)
         {
-            if (_devices.Remove(device))
+            if (!_devices.Remove(device))
             {
-                _departed += device.SinceReset;
+                return;
             }
+
+            Departed += device.SinceReset;
         }
+
+        device.Dispose();
+        _storage.Delete(device.Name);
     }
 
     /// <summary>Counts of every device since the last reset.</summary>
@@ -62,7 +121,7 @@ internal sealed class ModuleStatistics
     {
         lock (Lock)
         {
-            IoCounters sum = _departed;
+            IoCounters sum = Departed;
             foreach (DeviceStatistics device in _devices)
             {
                 sum += device.SinceReset;
@@ -80,8 +139,8 @@ internal sealed class ModuleStatistics
     {
         lock (Lock)
         {
-            IoCounters sum = _departed;
-            _departed = default;
+            IoCounters sum = Departed;
+            Departed = default;
             foreach (DeviceStatistics device in _devices)
             {
                 sum += device.ResetLocked();

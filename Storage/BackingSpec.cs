@@ -19,9 +19,10 @@ internal sealed record BackingSpec(BackingKind Kind, string? Path)
 
     /// <summary>Opens the store; <paramref name="size"/> applies to memory and zero backings, <paramref name="cache"/> to files and devices.</summary>
     /// <param name="readOnly">A file or device is then opened for reading only.</param>
-    public IBackingStore Open(long size, CacheMode cache, bool readOnly = false) => Kind switch
+    /// <param name="memoryFile">Where a memory backing keeps its contents (on tmpfs, to outlive the process), or null for the process's own memory.</param>
+    public IBackingStore Open(long size, CacheMode cache, bool readOnly = false, string? memoryFile = null) => Kind switch
     {
-        BackingKind.Memory => new MemoryStore(size),
+        BackingKind.Memory => memoryFile is null ? new MemoryStore(size) : MemoryStore.InFile(memoryFile, size),
         BackingKind.Zero => new ZeroStore(size),
         _ => FileStore.Open(Path!, cache, readOnly),
     };

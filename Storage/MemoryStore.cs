@@ -5,7 +5,8 @@ namespace Dmp.Storage;
 
 /// <summary>
 /// A sparse RAM disk over <see cref="MappedMemory"/>: untouched ranges read as zeroes and cost
-/// nothing, and trimmed pages go back to the kernel.
+/// nothing, and trimmed pages go back to the kernel. Its memory is the process's own, or a file on
+/// tmpfs that keeps the disk's contents when the process dies, for the next daemon to take over.
 /// </summary>
 internal sealed class MemoryStore : IBackingStore
 {
@@ -13,7 +14,13 @@ internal sealed class MemoryStore : IBackingStore
 
     private readonly MappedMemory _memory;
 
+    /// <summary>Memory of the process's own, gone with it.</summary>
     public MemoryStore(long size) => _memory = MappedMemory.Reserve(size);
+
+    private MemoryStore(MappedMemory memory) => _memory = memory;
+
+    /// <summary>Memory kept in <paramref name="path"/> (on tmpfs): made empty when the file does not exist, taken as it is when it does.</summary>
+    public static MemoryStore InFile(string path, long size) => new(MappedMemory.MapFile(path, size, out _));
 
     public long Size => _memory.Size;
 

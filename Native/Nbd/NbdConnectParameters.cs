@@ -18,4 +18,8 @@ internal sealed class NbdConnectParameters
 
     /// <summary>A particular device, or null to let the kernel pick the first free one.</summary>
     public int? Index { get; init; }
+
+    /// <summary>How long a request that finds every socket dead waits for <see cref="NbdNetlinkClient.Reconfigure"/>
+    /// to bring a new one, before it fails (NBD_ATTR_DEAD_CONN_TIMEOUT; zero: it fails at once).</summary>
+    public TimeSpan DeadConnectionTimeout { get; init; }
 }

@@ -56,21 +56,35 @@ internal sealed class NbdNetlinkClient : IDisposable
             request.AddUInt32((ushort)NbdNetlinkAttribute.Index, (uint)index);
         }
 
-        int sockets = request.BeginNested((ushort)NbdNetlinkAttribute.Sockets);
-        foreach (int fd in parameters.SocketFds)
+        if (parameters.DeadConnectionTimeout > TimeSpan.Zero)
         {
-            int item = request.BeginNested(SocketItem);
-            request.AddUInt32(SocketFd, (uint)fd);
-            request.EndNested(item);
+            request.AddUInt64((ushort)NbdNetlinkAttribute.DeadConnectionTimeout, Seconds(parameters.DeadConnectionTimeout));
         }
 
-        request.EndNested(sockets);
-
+        AddSockets(request, parameters.SocketFds);
         NetlinkReply reply = _socket.Send(request);
         reply.ThrowIfFailed("nbd connect");
         return new NetlinkAttributes(reply.Attributes).TryGetUInt32((ushort)NbdNetlinkAttribute.Index, out uint connected)
             ? (int)connected
             : throw new NativeException("nbd connect: the kernel did not say which device", LibC.EPROTO);
+    }
+
+    /// <summary>
+    /// NBD_CMD_RECONFIGURE: hands the kernel new sockets for device <paramref name="index"/>, each to take the place
+    /// of a dead one; the backend identifier must be the one the device was connected with. The kernel drops a
+    /// socket it has no dead one for without saying so: the caller finds that out by the socket's other end
+    /// (<see cref="Poll.HasHungUp"/>).
+    /// </summary>
+    /// <returns>0, or the errno the kernel answered (EINVAL for a device that is not connected, ...).</returns>
+    /// <param name="deadConnectionTimeout">As at connect: a daemon that dies later gets as long to be replaced.</param>
+    public int Reconfigure(int index, string backendIdentifier, IReadOnlyList<int> socketFds, TimeSpan deadConnectionTimeout)
+    {
+        GenericNetlinkMessage request = NewRequest(NbdNetlinkCommand.Reconfigure)
+            .AddUInt32((ushort)NbdNetlinkAttribute.Index, (uint)index)
+            .AddString((ushort)NbdNetlinkAttribute.BackendIdentifier, backendIdentifier)
+            .AddUInt64((ushort)NbdNetlinkAttribute.DeadConnectionTimeout, Seconds(deadConnectionTimeout));
+        AddSockets(request, socketFds);
+        return _socket.Send(request).ErrorNumber;
     }
 
     /// <summary>NBD_CMD_DISCONNECT: the kernel sends NBD_CMD_DISC and drops the device's sockets.</summary>
@@ -85,4 +99,20 @@ internal sealed class NbdNetlinkClient : IDisposable
     public void Dispose() => _socket.Dispose();
 
     private GenericNetlinkMessage NewRequest(NbdNetlinkCommand command) => new(_familyId, (byte)command, FamilyVersion);
+
+    private static ulong Seconds(TimeSpan duration) => (ulong)Math.Ceiling(duration.TotalSeconds);
+
+    /// <summary>SOCKETS { SOCK_ITEM { SOCK_FD } ... }.</summary>
+    private static void AddSockets(GenericNetlinkMessage request, IReadOnlyList<int> socketFds)
+    {
+        int sockets = request.BeginNested((ushort)NbdNetlinkAttribute.Sockets);
+        foreach (int fd in socketFds)
+        {
+            int item = request.BeginNested(SocketItem);
+            request.AddUInt32(SocketFd, (uint)fd);
+            request.EndNested(item);
+        }
+
+        request.EndNested(sockets);
+    }
 }

@@ -1,4 +1,5 @@
 using Dmp.Daemon;
+using Dmp.Storage;
 
 namespace Dmp.Tests.Daemon;
 
@@ -32,19 +33,58 @@ public sealed class RunFilesTests : IDisposable
     }
 
     [Fact]
-    public void The_device_table_round_trips_paths_with_spaces()
+    public void An_abandoned_pid_file_is_a_dead_daemon_s_for_the_next_to_take_over()
     {
-        DeviceRecord[] devices = [new(0, 1L << 30, "memory", null), new(3, 8192, "/srv/disk images/a.img", "dmp1")];
+        PidFile.TryAcquire(_run.PidFile)!.Abandon();
+
+        Assert.Equal(new DaemonState(DaemonStatus.Dead, Environment.ProcessId), PidFile.Probe(_run.PidFile));
+        using PidFile? next = PidFile.TryAcquire(_run.PidFile);
+        Assert.NotNull(next);
+    }
+
+    [Fact]
+    public void The_device_table_round_trips_paths_with_spaces_cache_modes_and_sockets()
+    {
+        DeviceRecord[] devices =
+        [
+            new(0, 1L << 30, "memory", null, CacheMode.None, 2),
+            new(3, 8192, "/srv/disk images/a.img", "dmp1", CacheMode.Writeback, 4),
+        ];
 
         DeviceTable.Write(_run.DeviceTable, devices);
 
-        Assert.Equal(devices, DeviceTable.Read(_run.DeviceTable));
-        Assert.Equal("nbd0\t1073741824\tmemory\t-\nnbd3\t8192\t/srv/disk images/a.img\tdmp1\n", File.ReadAllText(_run.DeviceTable));
+        Assert.Equal(devices, DeviceTable.Read(_run.DeviceTable, out IReadOnlyList<string> unreadable));
+        Assert.Empty(unreadable);
+        Assert.Equal(
+            "nbd0\t1073741824\tmemory\t-\tnone\t2\nnbd3\t8192\t/srv/disk images/a.img\tdmp1\twriteback\t4\n",
+            File.ReadAllText(_run.DeviceTable));
+    }
+
+    [Fact]
+    public void A_table_an_older_dmp_wrote_reads_as_one_socket_and_no_cache()
+    {
+        File.WriteAllText(_run.DeviceTable, "nbd1\t524288\t/dev/mapper/zero1\tdmp1\n");
+
+        Assert.Equal([new DeviceRecord(1, 524288, "/dev/mapper/zero1", "dmp1", CacheMode.None, 1)], DeviceTable.Read(_run.DeviceTable, out _));
+    }
+
+    [Fact]
+    public void Lines_of_a_corrupt_table_that_are_no_device_are_named_and_the_rest_read()
+    {
+        File.WriteAllText(
+            _run.DeviceTable,
+            "nbd0\t1073741824\tmemory\t-\tnone\t2\ngarbage\nnbd1\t-5\tzero\t-\tnone\t1\nnbd2\t4096\tzero\t-\tsideways\t1\nnbd3\t4096\tzero\t-\tnone\t0\n");
+
+        IReadOnlyList<DeviceRecord> devices = DeviceTable.Read(_run.DeviceTable, out IReadOnlyList<string> unreadable);
+
+        Assert.Equal([0], devices.Select(device => device.Index));
+        Assert.Equal([2, 3, 4, 5], unreadable.Select(line => int.Parse(line.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.All(unreadable, line => Assert.StartsWith($"{_run.DeviceTable}:", line, StringComparison.Ordinal));
     }
 
     [Fact]
     public void A_missing_device_table_lists_no_devices()
     {
-        Assert.Empty(DeviceTable.Read(_run.DeviceTable));
+        Assert.Empty(DeviceTable.Read(_run.DeviceTable, out _));
     }
 }

@@ -1,0 +1,90 @@
+using Dmp.Native;
+using Dmp.Native.Fuse;
+using Dmp.Storage;
+
+namespace Dmp.Daemon;
+
+/// <summary>
+/// Taking over from a daemon that died (<c>dmp load</c> when the run directory holds its devices): every device it
+/// served that is still ours is served again, from the same backing, with new sockets in place of the dead ones
+/// (the kernel kept the device, and the dm devices and mounts on it, and held its IO for <c>--reattach-timeout</c>);
+/// its counters count on; the stat tree, the control socket and the listeners come back as they were. A device
+/// that cannot be taken over is said so and left as it is, never disconnected.
+/// </summary>
+internal sealed partial class DaemonHost
+{
+    private void TakeOver()
+    {
+        IReadOnlyList<DeviceRecord> records = DeviceTable.Read(_run.DeviceTable, out IReadOnlyList<string> unreadable);
+        foreach (string line in unreadable)
+        {
+            DaemonLog.Write($"{line}: left alone");
+        }
+
+        // The mount of the daemon that died answers nothing (ENOTCONN) until it is taken away.
+        _ = FuseMount.Unmount(_run.ModuleMount);
+        StartServices();
+        lock (_lifecycle)
+        {
+            foreach (DeviceRecord record in records)
+            {
+                TakeOverLocked(record);
+            }
+
+            SaveDeviceTable();
+        }
+    }
+
+    /// <summary>Serves one device of the daemon that died again, or says why not; the caller holds <see cref="_lifecycle"/>.</summary>
+    private void TakeOverLocked(DeviceRecord record)
+    {
+        string backend = SysBlock.Exists(record.Name) ? SysBlock.Backend(record.Name) : "";
+        if (backend != BackendIdentifier(_run))
+        {
+            DaemonLog.Write($"{record.Name}: not taken over: it is no longer ours (its backend is '{backend}'), so it is left alone and no longer listed");
+            return;
+        }
+
+        try
+        {
+            IBackingStore store = OpenStore(record);
+            try
+            {
+                Register(ServedDevice.Reattach(_kernel!, record, store, _statistics));
+            }
+            catch
+            {
+                store.Dispose();
+                throw;
+            }
+        }
+        catch (Exception exception) when (exception is NativeException or InvalidOperationException or IOException or InvalidDataException)
+        {
+            DaemonLog.Write($"{record.Name}: not taken over, left as it is: {exception.Message}");
+            _leftAlone.Add(record);
+        }
+    }
+
+    /// <summary>The store a device was served from, as its daemon left it: a memory backing's contents are in the run directory.</summary>
+    private IBackingStore OpenStore(DeviceRecord record)
+    {
+        BackingSpec backing = BackingSpec.Parse(record.Backing);
+        string? memoryFile = backing.Kind == BackingKind.Memory ? _run.MemoryFile(record.Name) : null;
+        if (memoryFile is not null && !File.Exists(memoryFile))
+        {
+            throw new InvalidOperationException($"its memory backing is gone from {memoryFile}");
+        }
+
+        IBackingStore store = backing.Open(record.Size, record.Cache, memoryFile: memoryFile);
+        if (store.Size != record.Size)
+        {
+            store.Dispose();
+            throw new InvalidOperationException($"{record.Backing} now holds {store.Size} bytes, not the {record.Size} the device has");
+        }
+
+        return store;
+    }
+
+    /// <summary>"nbd0: re-attached (memory, 1073741824 bytes)": a device taken over, as load prints it.</summary>
+    private static string DescribeTakenOver(ServedDevice device) => $"{device.Name}: re-attached ({device.Backing}, {device.Export.Size} bytes)";
+}
