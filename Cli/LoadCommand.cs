@@ -40,12 +40,13 @@ internal static class LoadCommand
             throw new CommandException($"could not load module dmp: {Errno.Describe(LibC.EEXIST)} (the daemon runs as pid {state.Pid})");
         }
 
-        KernelModules.EnsureNbd();
-        KernelModules.EnsureFuse();
         if (state.Status == DaemonStatus.Dead)
         {
             CheckNamedBackings(result, run);
         }
+
+        KernelModules.EnsureNbd();
+        KernelModules.EnsureFuse();
 
         IReadOnlyList<string> devices = state.Status == DaemonStatus.Dead ? DaemonLauncher.TakeOver(run) : DaemonLauncher.Launch(options);
         foreach (string device in devices)

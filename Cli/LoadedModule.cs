@@ -27,5 +27,5 @@ internal static class LoadedModule
     }
 
     public static string DeadMessage(DaemonState state) =>
-        $"the daemon (pid {state.Pid}) died without unloading; run 'dmp unload --force' to clean up";
+        $"the daemon (pid {state.Pid}) died without unloading; 'dmp load' takes its devices over, 'dmp unload --force' cleans up";
 }

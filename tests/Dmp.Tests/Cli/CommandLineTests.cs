@@ -124,19 +124,20 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
-    public void The_remains_of_a_dead_daemon_block_load_until_a_forced_unload_clears_them()
+    public void The_remains_of_a_dead_daemon_are_said_to_be_taken_over_by_load_or_cleared_by_a_forced_unload()
     {
         var run = new RunDirectory(_runDirectory);
         Directory.CreateDirectory(run.ModuleMount);
         File.WriteAllText(run.PidFile, "999999\n"); // no lock: its daemon is gone
-        File.WriteAllText(run.DeviceTable, "nbd7\t1048576\tmemory\t-\n");
+        File.WriteAllText(run.DeviceTable, "nbd7\t1048576\tmemory\t-\tnone\t2\n");
 
-        foreach (string command in new[] { "load", "stat" })
-        {
-            ShellResult refused = DmpBinary.Run($"--run-dir {_runDirectory} {command}");
-            Assert.Equal(1, refused.ExitCode);
-            AssertOneLine(refused, "the daemon (pid 999999) died without unloading; run 'dmp unload --force' to clean up");
-        }
+        ShellResult stat = DmpBinary.Run($"--run-dir {_runDirectory} stat");
+        Assert.Equal(1, stat.ExitCode);
+        AssertOneLine(stat, "the daemon (pid 999999) died without unloading; 'dmp load' takes its devices over, 'dmp unload --force' cleans up");
+        ShellResult mismatch = DmpBinary.Run($"--run-dir {_runDirectory} load zero");
+        Assert.Equal(1, mismatch.ExitCode);
+        AssertOneLine(mismatch, "the daemon that died served memory, not zero: run 'dmp load' alone to take its devices over, or 'dmp unload --force' first to start afresh");
+        Assert.Equal("nbd7\t1048576\tmemory\t-\tnone\t2\n", File.ReadAllText(run.DeviceTable)); // nothing changed
 
         ShellResult forced = DmpBinary.Run($"--run-dir {_runDirectory} unload --force");
 

@@ -45,7 +45,7 @@ is "dmp reset zeroes the counters" "$(./dmp stat)" "$(volumes 0 0 0 0 0 0)"
 pid=$(cat /run/dmp/dmp.pid)
 fails_saying "a second load fails" "... saying File exists" "^dmp: could not load module dmp: File exists" ./dmp load
 is "... and changes nothing: the same daemon" "$(cat /run/dmp/dmp.pid)" "$pid"
-is "... the same devices" "$(cat /run/dmp/devices)" "$(printf 'nbd0\t1073741824\tmemory\t-')"
+is "... the same devices" "$(cat /run/dmp/devices)" "$(printf 'nbd0\t1073741824\tmemory\t-\tnone\t2')"
 fails_saying "unload is refused while dmp1 sits on nbd0" "... saying what holds it" "^dmp: module dmp is in use: nbd0 is held by dm-0 \(dmp1\)$" ./dmp unload
 ok "... and the daemon still serves" dd if=/dev/mapper/dmp1 of=/dev/null bs=4k count=1 iflag=direct status=none
 is "... and still counts" "$(./dmp stat | sed -n 2p)" " reqs: 1"
