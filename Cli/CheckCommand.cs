@@ -37,15 +37,17 @@ internal static class CheckCommand
 
         BlockStat dmp = default;
         BlockStat kernel = default;
+        long inFlightAtTakeovers = 0;
         foreach (string device in selected.Order())
         {
             string directory = Path.Combine(devicesDirectory, device);
             dmp += BlockStat.Parse(File.ReadAllText(Path.Combine(directory, ModuleTree.BlockStatFile)));
             kernel += BlockStat.Parse(SysBlock.Stat(device)) - BlockStat.Parse(File.ReadAllText(Path.Combine(directory, ModuleTree.BaselineFile)));
+            inFlightAtTakeovers += long.Parse(File.ReadAllText(Path.Combine(directory, ModuleTree.TakeoverFile)), System.Globalization.CultureInfo.InvariantCulture);
         }
 
         Console.Write(VolumesReport.Format(dmp.ToCounters()));
-        IReadOnlyList<string> mismatches = ConsistencyCheck.Compare(dmp, kernel);
+        IReadOnlyList<string> mismatches = ConsistencyCheck.Compare(dmp, kernel, inFlightAtTakeovers);
         Console.WriteLine(mismatches.Count == 0 ? "correct" : string.Join('\n', mismatches));
         return mismatches.Count == 0 ? 0 : DmpCommandLine.Failure;
     }

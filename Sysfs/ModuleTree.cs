@@ -27,6 +27,7 @@ internal sealed class ModuleTree
     public const string ResetFile = "reset";
     public const string BlockStatFile = "stat";
     public const string BaselineFile = "baseline";
+    public const string TakeoverFile = "inflight_at_takeover";
     public const string TraceFile = "trace";
     public const string FaultsFile = "faults";
 
@@ -72,6 +73,7 @@ internal sealed class ModuleTree
         if (files.Baseline is { } baseline)
         {
             Tree.Add(device, new SysfsAttribute(BaselineFile, show: () => baseline()));
+            Tree.Add(device, Text(TakeoverFile, () => statistics.InFlightAtTakeovers.ToString(CultureInfo.InvariantCulture)));
         }
 
         Tree.Add(device, Text("backing", () => files.Backing));

@@ -75,4 +75,36 @@ public class BlockStatTests
         var kernel = new BlockStat(11, 88, 5, 40, 0, 0, 0);
         Assert.Equal(["reads: dmp 10, kernel 11", "read sectors: dmp 80, kernel 88"], ConsistencyCheck.Compare(dmp, kernel));
     }
+
+    [Fact]
+    public void Requests_counted_twice_across_a_takeover_are_explained_by_those_in_flight_then()
+    {
+        var kernel = new BlockStat(100, 800, 53, 400, 0, 0, 3); // the kernel counts each flush as an empty write too
+        var dmp = new BlockStat(102, 816, 51, 408, 0, 0, 3);
+
+        Assert.Equal(
+            ["reads: dmp 102, kernel 100", "read sectors: dmp 816, kernel 800", "writes: dmp 51, kernel 50", "write sectors: dmp 408, kernel 400",
+                "5 requests were in flight when a new daemon took over: those the daemon that died had counted but not answered were sent again, and counted twice"],
+            ConsistencyCheck.Compare(dmp, kernel, inFlightAtTakeovers: 5));
+    }
+
+    [Theory]
+    [InlineData(2)] // more counted twice than were in flight
+    [InlineData(0)] // no takeover
+    public void A_surplus_that_requests_in_flight_at_a_takeover_cannot_explain_is_not_explained(long inFlight)
+    {
+        var kernel = new BlockStat(100, 800, 53, 400, 0, 0, 3); // the kernel counts each flush as an empty write too
+        var dmp = new BlockStat(102, 816, 51, 408, 0, 0, 3);
+
+        Assert.Equal(4, ConsistencyCheck.Compare(dmp, kernel, inFlight).Count);
+    }
+
+    [Fact]
+    public void Fewer_requests_than_the_kernel_are_never_put_down_to_a_takeover()
+    {
+        var kernel = new BlockStat(100, 800, 53, 400, 0, 0, 3); // the kernel counts each flush as an empty write too
+        var dmp = new BlockStat(99, 792, 50, 400, 0, 0, 3);
+
+        Assert.Equal(2, ConsistencyCheck.Compare(dmp, kernel, inFlightAtTakeovers: 5).Count);
+    }
 }

@@ -129,7 +129,7 @@ public sealed class ModuleTreeMountTests : IDisposable
         string directory = Path.Combine(_mountPoint, "devices", "nbd0");
 
         Assert.Equal(
-            ".\n..\nbacking\nbaseline\nfaults\nholders\njson\nlatency\nmetrics\nops\nreset\nsize\nsizes\nstat\ntrace\nvolumes\n",
+            ".\n..\nbacking\nbaseline\nfaults\nholders\ninflight_at_takeover\njson\nlatency\nmetrics\nops\nreset\nsize\nsizes\nstat\ntrace\nvolumes\n",
             Shell.Run($"ls -a {directory}").Output);
         Assert.Equal("/srv/disk.img\n1048576\nbaseline line\n", Shell.Run($"cat {directory}/backing {directory}/size {directory}/baseline").Output);
         Assert.Equal(VolumesReport.Format(_device.Snapshot()), Shell.Run($"cat {directory}/volumes").Output);
