@@ -114,6 +114,7 @@ internal sealed partial class DaemonHost
 
         _statistics.RemoveDevice(device.Statistics);
         DeleteMemoryFile(_run.MemoryFile(device.Name));
+        File.Delete(_run.FaultsFile(device.Name));
         SaveDeviceTable();
     }
 

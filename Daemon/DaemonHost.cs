@@ -120,7 +120,7 @@ internal sealed partial class DaemonHost : IDisposable
 
         NbdNetlinkClient netlink = NbdNetlinkClient.TryOpen()
             ?? throw new InvalidOperationException("the kernel has no nbd support (the nbd module is not loaded)");
-        _kernel = new KernelAttachment(netlink, BackendIdentifier(_run), _options.ReattachTimeout, _trace, DaemonLog.Write);
+        _kernel = new KernelAttachment(netlink, BackendIdentifier(_run), _options.ReattachTimeout, _run, _trace, DaemonLog.Write);
         if (_takeOver)
         {
             TakeOver();

@@ -32,6 +32,11 @@ internal sealed class RunDirectory
     /// <summary>A memory backing's file, by the device's name (or a name of its own until the device has one).</summary>
     public string MemoryFile(string name) => Combine("memory", name);
 
+    /// <summary>Where each device's fault rules are kept, a file per device, so that they outlive the daemon.</summary>
+    public string FaultsDirectory => Combine("faults");
+
+    public string FaultsFile(string device) => Combine("faults", device);
+
     /// <summary>Where the sysfs-like tree is mounted: the counterpart of /sys/module/dmp.</summary>
     public string ModuleMount => Combine("module");
 
@@ -46,14 +51,14 @@ internal sealed class RunDirectory
         device is null ? Combine("module", Sysfs.ModuleTree.StatDirectory) : DevicesDirectory(device);
 
     /// <summary>Removes what a daemon keeps here besides its pid file (which it removes last): what a daemon that
-    /// takes over would need (devices, options, counters, memory backings) and its socket and log.</summary>
+    /// takes over would need (devices, options, counters, memory backings, fault rules) and its socket and log.</summary>
     public void RemoveDaemonFiles()
     {
         File.Delete(ControlSocket);
         File.Delete(DeviceTable);
         File.Delete(OptionsFile);
         File.Delete(LogFile);
-        foreach (string directory in new[] { CountersDirectory, MemoryDirectory })
+        foreach (string directory in new[] { CountersDirectory, MemoryDirectory, FaultsDirectory })
         {
             if (Directory.Exists(directory))
             {

@@ -87,8 +87,10 @@ internal sealed class ServedDevice
                 DeadConnectionTimeout = kernel.ReattachTimeout,
             });
 
-            // Requests the kernel sends before the receivers start wait in the sockets.
-            statistics.ForgetDevice(NameOf(index)); // counters a device of this name left are not this one's
+            // Requests the kernel sends before the receivers start wait in the sockets. Counters and rules a device
+            // of this name left are not this one's.
+            statistics.ForgetDevice(NameOf(index));
+            File.Delete(kernel.Run.FaultsFile(NameOf(index)));
             return Serve(kernel, index, store, statistics, createdFor, ours, fresh: true);
         }
         catch
@@ -207,7 +209,8 @@ internal sealed class ServedDevice
                 deviceStatistics.Reset();
             }
 
-            var export = new NbdExport(store, deviceStatistics, trace: kernel.Trace);
+            var faults = new Faults.DeviceFaults(store.Size, kernel.Run.FaultsFile(name), kernel.Log);
+            var export = new NbdExport(store, deviceStatistics, trace: kernel.Trace, faults: faults);
             foreach (FileDescriptor socket in sockets)
             {
                 served.Add(new NbdConnection(served.Count == 0 ? name : $"{name}.{served.Count}", socket, export));

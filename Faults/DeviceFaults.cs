@@ -16,11 +16,23 @@ internal sealed class DeviceFaults
     public const string ClearWord = "clear";
 
     private readonly Lock _lock = new();
+    private readonly string? _keptIn;
     private FaultRule[] _rules = [];
     private int _lastId;
 
     /// <param name="deviceSize">The device's size in bytes: a rule's range must lie within it.</param>
-    public DeviceFaults(long deviceSize) => DeviceSize = deviceSize;
+    /// <param name="keptIn">A file the rules are kept in, a line each, so that the next daemon has them (under
+    /// <c>dmp load</c>, in the run directory); the rules it holds already are read first. Null keeps them in memory.</param>
+    /// <param name="log">Told of a line of that file that is not a rule.</param>
+    public DeviceFaults(long deviceSize, string? keptIn = null, Action<string>? log = null)
+    {
+        DeviceSize = deviceSize;
+        _keptIn = keptIn;
+        if (keptIn is not null && File.Exists(keptIn))
+        {
+            Restore(keptIn, log);
+        }
+    }
 
     public long DeviceSize { get; }
 
@@ -41,6 +53,7 @@ internal sealed class DeviceFaults
             {
                 rule.Join(++_lastId);
                 Volatile.Write(ref _rules, [.. _rules, rule]);
+                Keep();
             }
         }
 
@@ -60,6 +73,7 @@ internal sealed class DeviceFaults
             }
 
             Volatile.Write(ref _rules, kept);
+            Keep();
             return true;
         }
     }
@@ -96,6 +110,40 @@ internal sealed class DeviceFaults
         }
 
         return text.ToString();
+    }
+
+    /// <summary>Writes the rules to the file they are kept in, whole or not at all; the caller holds <see cref="_lock"/>.</summary>
+    private void Keep()
+    {
+        if (_keptIn is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(_keptIn)!);
+            File.WriteAllLines(_keptIn + ".new", _rules.Select(rule => string.Create(CultureInfo.InvariantCulture, $"{rule.Id} {rule}")));
+            File.Move(_keptIn + ".new", _keptIn, overwrite: true);
+        }
+    }
+
+    /// <summary>Reads the rules a daemon before kept, each with its id; a line that is not a rule is left out, and said so.</summary>
+    private void Restore(string path, Action<string>? log)
+    {
+        var rules = new List<FaultRule>();
+        foreach (string line in File.ReadAllLines(path))
+        {
+            string[] parts = line.Split(' ', 2);
+            if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int id) &&
+                FaultRule.TryParse(parts[1], DeviceSize, out _) is { } rule)
+            {
+                rule.Join(id);
+                rules.Add(rule);
+                _lastId = Math.Max(_lastId, id);
+            }
+            else
+            {
+                log?.Invoke($"{path}: not a fault rule, left out: '{line}'");
+            }
+        }
+
+        _rules = [.. rules];
     }
 
     /// <summary>A line written to the tree's <c>faults</c> file, like a dm message: a rule adds it, <c>clear</c> removes

@@ -16,12 +16,13 @@ internal sealed class NbdExport
     private int _connections;
 
     /// <param name="trace">Where its requests are traced: the module's hub, or null for one of its own.</param>
-    public NbdExport(IBackingStore store, DeviceStatistics statistics, bool readOnly = false, TraceHub? trace = null)
+    /// <param name="faults">Its fault rules, or null for none yet, kept in memory.</param>
+    public NbdExport(IBackingStore store, DeviceStatistics statistics, bool readOnly = false, TraceHub? trace = null, DeviceFaults? faults = null)
     {
         Store = store;
         Statistics = statistics;
         ReadOnly = readOnly;
-        Faults = new DeviceFaults(store.Size);
+        Faults = faults ?? new DeviceFaults(store.Size);
         Trace = trace ?? new TraceHub();
     }
 

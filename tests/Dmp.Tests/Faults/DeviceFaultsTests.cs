@@ -70,5 +70,26 @@ public sealed class DeviceFaultsTests
         Assert.Equal(before, _faults.Format());
     }
 
+    [Fact]
+    public void Rules_kept_in_a_file_are_there_for_the_next_daemon_with_their_ids()
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("dmp-faults-").FullName, "nbd0");
+        var before = new DeviceFaults(1 << 20, file);
+        Assert.NotNull(before.TryAdd("op=read error=EIO", out _));
+        Assert.NotNull(before.TryAdd("op=write offset=4K length=4K delay=5ms", out _));
+        Assert.NotNull(before.TryAdd("drop", out _));
+        Assert.True(before.Clear(2));
+        File.AppendAllText(file, "a line that is not a rule\n");
+        var log = new List<string>();
+
+        var after = new DeviceFaults(1 << 20, file, log.Add);
+
+        Assert.Equal(["1 op=read error=EIO", "3 op=write drop"], after.Rules.Select(rule => $"{rule.Id} {rule}"));
+        Assert.Equal([$"{file}: not a fault rule, left out: 'a line that is not a rule'"], log);
+        Assert.Equal(4, after.TryAdd("corrupt", out _)!.Id);
+        Assert.Equal(["1 op=read error=EIO", "3 op=write drop", "4 op=read corrupt"], File.ReadAllLines(file));
+        Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+    }
+
     private void Add(string text) => Assert.NotNull(_faults.TryAdd(text, out _));
 }
