@@ -225,7 +225,8 @@ internal sealed partial class DaemonHost
             int last = StatusColumns.Length - 1;
             int[] widths = Enumerable.Range(0, last).Select(column => rows.Max(row => row[column].Length)).ToArray();
             return ControlReply.Success(
-                [$"dmp loaded: daemon pid {Environment.ProcessId}, run directory {_run.Path}", IoUringStatus.Line,
+                [$"dmp loaded: daemon pid {Environment.ProcessId}, run directory {_run.Path}", IoUringStatus.Line, _memoryPressure!.Line,
+                    $"reattach timeout: {Cli.DurationParser.Format(_options.ReattachTimeout)} (IO waits that long for a new daemon if this one dies)",
                     .. rows.Select(row => string.Join("  ", row.Select((cell, column) => column < last ? cell.PadRight(widths[column]) : cell)))]);
         }
     }

@@ -113,8 +113,7 @@ internal sealed partial class DaemonHost
         }
 
         _statistics.RemoveDevice(device.Statistics);
-        DeleteMemoryFile(_run.MemoryFile(device.Name));
-        File.Delete(_run.FaultsFile(device.Name));
+        _run.RemoveDeviceFiles(device.Name);
         SaveDeviceTable();
     }
 

@@ -33,6 +33,7 @@ internal sealed partial class DaemonHost : IDisposable
 
     /// <summary>Devices of the daemon that died that this one could not take over: still listed, for a later load or a forced unload.</summary>
     private readonly List<DeviceRecord> _leftAlone = [];
+    private MemoryPressureStatus? _memoryPressure;
     private PidFile? _pidFile;
     private KernelAttachment? _kernel;
     private FuseServer? _sysfs;
@@ -117,6 +118,8 @@ internal sealed partial class DaemonHost : IDisposable
         _pidFile = PidFile.TryAcquire(_run.PidFile)
             ?? throw new InvalidOperationException($"could not load module dmp: {Errno.Describe(LibC.EEXIST)}");
         DaemonLauncher.RedirectStandardError(_run.LogFile);
+        _memoryPressure = MemoryPressureStatus.Apply();
+        DaemonLog.Write(_memoryPressure.Line);
 
         NbdNetlinkClient netlink = NbdNetlinkClient.TryOpen()
             ?? throw new InvalidOperationException("the kernel has no nbd support (the nbd module is not loaded)");

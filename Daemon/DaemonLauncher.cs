@@ -23,6 +23,10 @@ internal static class DaemonLauncher
 
     private static IReadOnlyList<string> Launch(IReadOnlyList<string> arguments)
     {
+        // Inherited by the daemon's every thread, across execve: reclaim must never wait on a thread that serves
+        // the devices it writes back through. The daemon says if it did not take (status, log).
+        _ = MemoryPressure.MarkIoFlusher();
+
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
             UseShellExecute = false,

@@ -37,6 +37,18 @@ internal sealed class RunDirectory
 
     public string FaultsFile(string device) => Combine("faults", device);
 
+    /// <summary>Forgets a device's fault rules and memory backing for good (a device detached, or a new one of its name).</summary>
+    public void RemoveDeviceFiles(string device)
+    {
+        foreach (string path in new[] { FaultsFile(device), MemoryFile(device) })
+        {
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+        }
+    }
+
     /// <summary>Where the sysfs-like tree is mounted: the counterpart of /sys/module/dmp.</summary>
     public string ModuleMount => Combine("module");
 

@@ -87,10 +87,10 @@ internal sealed class ServedDevice
                 DeadConnectionTimeout = kernel.ReattachTimeout,
             });
 
-            // Requests the kernel sends before the receivers start wait in the sockets. Counters and rules a device
-            // of this name left are not this one's.
+            // Requests the kernel sends before the receivers start wait in the sockets. What a device of this
+            // name left (counters, rules) is not this one's.
             statistics.ForgetDevice(NameOf(index));
-            File.Delete(kernel.Run.FaultsFile(NameOf(index)));
+            kernel.Run.RemoveDeviceFiles(NameOf(index));
             return Serve(kernel, index, store, statistics, createdFor, ours, fresh: true);
         }
         catch

@@ -107,6 +107,8 @@ public class KernelLayoutTests
         { "FUSE_KERNEL_VERSION", FuseProtocol.MajorVersion },
         { "FUSE_ROOT_ID", (long)FuseProtocol.RootNodeId },
         { "FUSE_MIN_READ_BUFFER", FuseProtocol.MinimumReadBuffer },
+        { "PR_SET_IO_FLUSHER", MemoryPressure.SetIoFlusher },
+        { "PR_GET_IO_FLUSHER", MemoryPressure.GetIoFlusher },
         { "FOPEN_DIRECT_IO", (long)FuseOpenReplyFlags.DirectIo },
         { "FOPEN_NONSEEKABLE", (long)FuseOpenReplyFlags.NonSeekable },
         { "FOPEN_STREAM", (long)FuseOpenReplyFlags.Stream },

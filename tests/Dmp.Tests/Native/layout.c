@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -165,6 +166,7 @@ int main(void)
     CONSTANT(RWF_NOWAIT); CONSTANT(TMPFS_MAGIC); CONSTANT(RAMFS_MAGIC);
     SIZE(statfs);
     FIELD(statfs, f_type);
+    CONSTANT(PR_SET_IO_FLUSHER); CONSTANT(PR_GET_IO_FLUSHER);
     SIZE(pollfd);
     FIELD(pollfd, fd); FIELD(pollfd, events); FIELD(pollfd, revents);
     SIZE(fuse_interrupt_in);
