@@ -25,6 +25,9 @@ internal sealed class SocketReader : IDisposable
         _pollTicks = (long)(poll.TotalSeconds * Stopwatch.Frequency);
     }
 
+    /// <summary>What <see cref="Fill(int, int)"/> returns when its wake descriptor became readable before the bytes came.</summary>
+    public const int Woken = -2;
+
     public int Capacity => _buffer.Capacity;
 
     /// <summary>What has been received and not yet consumed.</summary>
@@ -48,6 +51,17 @@ internal sealed class SocketReader : IDisposable
     /// EPIPE if it closed part-way; otherwise errno.</returns>
     public int Fill(int count) => Fill(count, wait: true);
 
+    /// <summary>As <see cref="Fill(int)"/>, but a sleep waits on <paramref name="wake"/> too: another thread may want this one.</summary>
+    /// <returns>As <see cref="Fill(int)"/>, or <see cref="Woken"/> once <paramref name="wake"/> is readable (the caller reads it).</returns>
+    public int Fill(int count, int wake) => Fill(count, wait: true, wake);
+
+    /// <summary>Bytes received for this socket before it came here (another daemon read them), taken as if just received.</summary>
+    public void Prefill(ReadOnlySpan<byte> received)
+    {
+        received.CopyTo(_buffer.Span[_end..]);
+        _end += received.Length;
+    }
+
     /// <summary>Fills <paramref name="destination"/>: first from what is buffered, the rest straight from the socket.</summary>
     /// <returns>0, or as <see cref="StreamSocket.ReceiveExactly"/> (EPIPE when the stream ends part-way).</returns>
     public int ReadExactly(Span<byte> destination)
@@ -66,7 +80,7 @@ internal sealed class SocketReader : IDisposable
 
     public void Dispose() => _buffer.Dispose();
 
-    private int Fill(int count, bool wait)
+    private int Fill(int count, bool wait, int wake = -1)
     {
         Debug.Assert(count <= Capacity);
         if (_buffer.Capacity - _start < count)
@@ -85,6 +99,16 @@ internal sealed class SocketReader : IDisposable
                 pollUntil = pollUntil == 0 ? now + _pollTicks : pollUntil;
                 if (now < pollUntil)
                 {
+                    continue;
+                }
+
+                if (wake >= 0)
+                {
+                    if (Poll.WaitEitherReadable(_socket, wake))
+                    {
+                        return Woken;
+                    }
+
                     continue;
                 }
 

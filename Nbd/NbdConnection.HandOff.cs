@@ -12,9 +12,6 @@ namespace Dmp.Nbd;
 /// </summary>
 internal sealed partial class NbdConnection
 {
-    /// <summary>Signalled by a worker that has finished a request for this connection (null on the thread-pool path).</summary>
-    private readonly EventCounter? _finishedWake;
-
     /// <summary>Requests workers have finished, newest first; pushed by them, taken whole by the receiver.</summary>
     private NbdRequest? _finished;
 
@@ -69,7 +66,7 @@ internal sealed partial class NbdConnection
         }
         while (Interlocked.CompareExchange(ref _finished, request, head) != head);
 
-        _finishedWake!.Signal();
+        _wake.Signal();
     }
 
     /// <summary>A pooled request, taken once one is free and the large-payload budget has room: until then,
@@ -93,31 +90,6 @@ internal sealed partial class NbdConnection
         return request;
     }
 
-    /// <summary>Inline, while requests are out with workers: receives until <paramref name="count"/> bytes are buffered,
-    /// answering what comes back in the meantime, and sleeping on both the socket and the workers' signal.</summary>
-    private int ReceiveAlongsideWorkers(int count)
-    {
-        while (true)
-        {
-            AnswerCompleted();
-            if (_onWorkers == 0)
-            {
-                return _input.Fill(count);
-            }
-
-            if (Poll.WaitEitherReadable(_socket.Value, _finishedWake!.Descriptor))
-            {
-                _finishedWake.Wait(); // readable: this does not block
-            }
-
-            int status = _input.TryFill(count);
-            if (status != LibC.EAGAIN)
-            {
-                return status;
-            }
-        }
-    }
-
     /// <summary>Sleeps until something completes (or, with <paramref name="socket"/> on the ring, the socket is readable), then answers it.</summary>
     private void AwaitCompletions(bool socket)
     {
@@ -127,7 +99,7 @@ internal sealed partial class NbdConnection
         }
         else
         {
-            _finishedWake!.Wait();
+            _wake.Wait();
         }
 
         AnswerCompleted();

@@ -6,6 +6,9 @@ namespace Dmp.Nbd;
 
 internal sealed partial class NbdConnection
 {
+    /// <summary>What <see cref="Receive"/> returns when a hand-over stops the receiver.</summary>
+    private const int HandedOver = -3;
+
     private string? ReceiveLoop()
     {
         string? failure = null;
@@ -23,7 +26,7 @@ internal sealed partial class NbdConnection
             // Every reply still owed is sent (or fails) before the connection counts as finished; requests
             // a fault rule delays need not keep it waiting.
             DelayTimer.Expedite(item => item is NbdRequest request && request.IsFor(this));
-            if (_finishedWake is not null)
+            if (_inline || _ring is not null)
             {
                 AwaitAll();
             }
@@ -45,7 +48,12 @@ internal sealed partial class NbdConnection
     {
         while (true)
         {
-            int status = Receive(NbdProtocol.RequestHeaderLength);
+            int status = Receive(NbdProtocol.RequestHeaderLength, atBoundary: true);
+            if (status == HandedOver)
+            {
+                return HandedOverReason;
+            }
+
             if (status != 0)
             {
                 return status == StreamSocket.EndOfStream ? null : $"receive failed: {Errno.Describe(status)}";
@@ -82,9 +90,14 @@ internal sealed partial class NbdConnection
         }
     }
 
-    /// <summary>Receives until <paramref name="count"/> bytes are buffered. When the client has sent
-    /// nothing more for now, the replies gathered so far go out first: it may be waiting for them.</summary>
-    private int Receive(int count)
+    /// <summary>
+    /// Receives until <paramref name="count"/> bytes are buffered. When the client has sent nothing more for now, the
+    /// replies gathered so far go out first: it may be waiting for them. Asleep, the thread also wakes for what
+    /// workers hand back and for a hand-over.
+    /// </summary>
+    /// <param name="atBoundary">No request is begun: a hand-over may stop here, once every request in flight is answered.</param>
+    /// <returns>0, <see cref="HandedOver"/>, or as <see cref="SocketReader.Fill(int)"/>.</returns>
+    private int Receive(int count, bool atBoundary = false)
     {
         int status = _input.TryFill(count);
         if (status != LibC.EAGAIN)
@@ -94,20 +107,29 @@ internal sealed partial class NbdConnection
 
         if (_ring is not null)
         {
-            return ReceiveAlongsideRing(count);
+            return ReceiveAlongsideRing(count, atBoundary);
         }
 
-        if (_inline)
+        while (true)
         {
-            if (_onWorkers > 0)
+            if (_inline)
             {
-                return ReceiveAlongsideWorkers(count);
+                AnswerCompleted(); // and sends the batch
             }
 
-            _output.Flush();
-        }
+            if (atBoundary && _handOver)
+            {
+                return HandedOver;
+            }
 
-        return _input.Fill(count);
+            status = _input.Fill(count, _wake.Descriptor);
+            if (status != SocketReader.Woken)
+            {
+                return status;
+            }
+
+            _wake.Wait(); // readable: this does not block
+        }
     }
 
     /// <summary>Carries out a request on the receiving thread and adds its reply to the batch; one a fault rule delays waits elsewhere.</summary>

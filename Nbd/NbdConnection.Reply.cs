@@ -14,7 +14,7 @@ internal sealed partial class NbdConnection
     /// the request; where the receiver answers (inline and io_uring), hands it back to the receiver, which does both.</summary>
     internal void Complete(NbdRequest request, int error)
     {
-        if (_finishedWake is not null)
+        if (_inline || _ring is not null)
         {
             HandBack(request, error);
             return;

@@ -29,7 +29,7 @@ internal sealed partial class NbdConnection
 
     private readonly IoRing? _ring;
 
-    /// <summary>Where the ring reads <see cref="_finishedWake"/>'s counter to: memory that does not move.</summary>
+    /// <summary>Where the ring reads <see cref="_wake"/>'s counter to: memory that does not move.</summary>
     private readonly NativeBuffer _ringWords = new(sizeof(ulong));
 
     private int _onRing;
@@ -92,7 +92,8 @@ internal sealed partial class NbdConnection
     }
 
     /// <summary>Receives until <paramref name="count"/> bytes are buffered, answering what completes in the meantime.</summary>
-    private int ReceiveAlongsideRing(int count)
+    /// <param name="atBoundary">No request is begun: a hand-over may stop here, once every request in flight is answered.</param>
+    private int ReceiveAlongsideRing(int count, bool atBoundary)
     {
         long pollTicks = (long)(PollBeforeSleep.TotalSeconds * Stopwatch.Frequency);
         while (true)
@@ -100,6 +101,11 @@ internal sealed partial class NbdConnection
             // What the last receive brought goes to the device in one submit, and what has finished goes out in one send.
             _ = _ring!.Submit();
             AnswerCompleted();
+            if (atBoundary && _handOver)
+            {
+                return HandedOver;
+            }
+
             long pollUntil = Stopwatch.GetTimestamp() + pollTicks;
             do
             {
@@ -163,14 +169,14 @@ internal sealed partial class NbdConnection
         }
     }
 
-    /// <summary>While workers have requests, a read of their counter waits on the ring, so that their finishing wakes this thread.</summary>
+    /// <summary>A read of <see cref="_wake"/> waits on the ring, so that a worker finishing (or a hand-over) wakes this thread.</summary>
     private unsafe void QueueCounterRead()
     {
-        if (_onWorkers > 0 && !_counterReadQueued)
+        if (!_counterReadQueued)
         {
             fixed (byte* word = _ringWords.Span)
             {
-                _ring!.NextSubmission().PrepareRead(_finishedWake!.Descriptor, word, sizeof(ulong), 0, WorkersFinishedToken);
+                _ring!.NextSubmission().PrepareRead(_wake.Descriptor, word, sizeof(ulong), 0, WorkersFinishedToken);
             }
 
             _counterReadQueued = true;

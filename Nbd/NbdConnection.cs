@@ -18,6 +18,9 @@ namespace Dmp.Nbd;
 /// </summary>
 internal sealed partial class NbdConnection : IDisposable
 {
+    /// <summary>What <see cref="Completion"/> ends with after <see cref="RequestHandOver"/>.</summary>
+    public const string HandedOverReason = "handed over";
+
     /// <summary>Requests one connection may have in flight; the receiver waits when this many are.</summary>
     public const int MaxInFlight = 128;
 
@@ -40,21 +43,26 @@ internal sealed partial class NbdConnection : IDisposable
     private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
     private readonly NbdLargePayloadPool _largePayloads = new(LargePayloadBudget);
     private readonly TaskCompletionSource<string?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Wakes the receiver where it sleeps: signalled by a worker that finished a request for it, or by a hand-over.</summary>
+    private readonly EventCounter _wake = new();
+    private volatile bool _handOver;
     private Thread? _receiver;
 
     /// <param name="name">Names the receiving thread, for debuggers and logs.</param>
     /// <param name="allowRing">False serves a store that may block on the thread pool even where io_uring is to be had.</param>
-    public NbdConnection(string name, FileDescriptor socket, NbdExport export, bool allowRing = true)
+    /// <param name="received">Bytes of requests already read from the socket (by the daemon that handed it over), to serve first.</param>
+    public NbdConnection(string name, FileDescriptor socket, NbdExport export, bool allowRing = true, ReadOnlySpan<byte> received = default)
     {
         Name = name;
         _socket = socket;
         Export = export;
         _input = new SocketReader(socket.Value, BatchCapacity, PollBeforeSleep);
+        _input.Prefill(received);
         _output = new SocketWriter(socket.Value, BatchCapacity);
         _requests = NbdRequestPoolPolicy.CreatePool(_requestsById);
         _inline = !export.Store.MayBlock;
         _ring = !_inline && allowRing ? TryCreateRing() : null;
-        _finishedWake = _inline || _ring is not null ? new EventCounter() : null;
         _chain = new RequestChain(export, export.NumberConnection());
     }
 
@@ -82,6 +90,23 @@ internal sealed partial class NbdConnection : IDisposable
     /// <summary>Ends the connection now: the receiver stops and replies not yet sent are dropped.</summary>
     public void Abort() => StreamSocket.Shutdown(_socket.Value);
 
+    /// <summary>
+    /// Asks the receiver to stop before the next request it has not begun, once every request it began is answered,
+    /// leaving the socket open: another daemon then goes on serving it (<see cref="Socket"/>, <see cref="Unread"/>), and
+    /// its peer sees nothing happen. <see cref="Completion"/> then ends with <see cref="HandedOverReason"/>.
+    /// </summary>
+    public void RequestHandOver()
+    {
+        _handOver = true;
+        _wake.Signal();
+    }
+
+    /// <summary>The socket, for handing over once the receiver stopped; it stays this connection's to close.</summary>
+    public int Socket => _socket.Value;
+
+    /// <summary>Bytes read from the socket and not yet served, once the receiver stopped for a hand-over: requests the next daemon serves first.</summary>
+    public ReadOnlySpan<byte> Unread => _input.Buffered;
+
     /// <summary>Ends the connection and waits for the requests in flight to finish.</summary>
     /// <returns>False when some are still running after <paramref name="timeout"/> (a store that hangs): the
     /// connection must then neither be disposed nor its store closed, since a worker still uses both.</returns>
@@ -94,7 +119,11 @@ internal sealed partial class NbdConnection : IDisposable
     /// <summary>Releases the socket and buffers once the connection has ended (after <see cref="Run"/> or a <see cref="Drain"/> that succeeded).</summary>
     public void Dispose()
     {
-        Abort();
+        if (!_handOver)
+        {
+            Abort();
+        }
+
         _receiver?.Join();
         _chain.Dispose();
         _socket.Dispose();
@@ -102,7 +131,7 @@ internal sealed partial class NbdConnection : IDisposable
         _input.Dispose();
         _output.Dispose();
         _ring?.Dispose(); // the receiver waited for every request: only its socket poll and counter read may be left, both cancelled
-        _finishedWake?.Dispose();
+        _wake.Dispose();
         _ringWords.Dispose();
         (_requests as IDisposable)?.Dispose();
         _largePayloads.Dispose();
