@@ -9,6 +9,9 @@ internal static class DaemonCommand
     /// <summary>Take over the devices of a daemon that died, with the options it was started with (kept in the run directory).</summary>
     public static Option<bool> TakeOver { get; } = new("--take-over");
 
+    /// <summary>With <see cref="TakeOver"/>: from the running daemon, which hands its sockets over (<c>dmp restart</c>).</summary>
+    public static Option<bool> HandOver { get; } = new("--hand-over");
+
     public static Command Create()
     {
         var command = new Command("daemon", "Run the daemon (started by load)")
@@ -22,6 +25,7 @@ internal static class DaemonCommand
             CommonOptions.Connections,
             CommonOptions.ReattachTimeout,
             TakeOver,
+            HandOver,
         };
         command.Hidden = true;
         command.SetAction(result =>
@@ -35,7 +39,7 @@ internal static class DaemonCommand
             RunDirectory run = CommonOptions.RunDirectoryOf(result);
             ParseResult saved = DmpCommandLine.Create().Parse(File.ReadAllLines(run.OptionsFile));
             return saved.Errors.Count == 0
-                ? DaemonHost.Run(CommonOptions.DaemonOptionsOf(saved), takeOver: true)
+                ? DaemonHost.Run(CommonOptions.DaemonOptionsOf(saved), takeOver: true, handOver: result.GetValue(HandOver))
                 : throw new CommandException($"{run.OptionsFile}: {saved.Errors[0].Message}");
         });
         return command;

@@ -17,6 +17,7 @@ internal static class DmpCommandLine
             CommonOptions.RunDirectory,
             LoadCommand.Create(),
             UnloadCommand.Create(),
+            RestartCommand.Create(),
             StatCommand.Create(),
             StatCommand.CreateReset(),
             DeviceCommands.CreateCreate(),

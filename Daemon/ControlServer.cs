@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using Dmp.Native;
 
 namespace Dmp.Daemon;
 
@@ -93,12 +94,36 @@ internal sealed class ControlServer : IDisposable
             client.ReceiveTimeout = (int)ClientTimeout.TotalMilliseconds;
             string? request = ReadLine(client);
             ControlReply reply = request is null ? ControlReply.Failure("empty or oversized request") : _handle(ControlProtocol.DecodeRequest(request));
-            client.Send(Encoding.UTF8.GetBytes(ControlProtocol.EncodeReply(reply)));
+            byte[] text = Encoding.UTF8.GetBytes(ControlProtocol.EncodeReply(reply));
+            if (reply.Descriptors is not { Count: > 0 } descriptors)
+            {
+                client.Send(text);
+                return;
+            }
+
+            using var sent = new DescriptorList(descriptors);
+            int error = DescriptorPassing.Send((int)client.SafeHandle.DangerousGetHandle(), text, [.. descriptors.Select(fd => fd.Value)]);
+            if (error != 0)
+            {
+                DaemonLog.Write($"control client: sending {descriptors.Count} descriptors: {Errno.Describe(error)}");
+            }
         }
         catch (Exception exception)
         {
             // A client that vanished, or anything else: the daemon logs it and keeps serving.
             DaemonLog.Write($"control client: {exception.Message}");
+        }
+    }
+
+    /// <summary>Closes the descriptors a reply carried, once they are sent (the receiver has its own).</summary>
+    private sealed class DescriptorList(IReadOnlyList<FileDescriptor> descriptors) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (FileDescriptor descriptor in descriptors)
+            {
+                descriptor.Dispose();
+            }
         }
     }
 

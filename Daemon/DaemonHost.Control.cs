@@ -30,6 +30,7 @@ internal sealed partial class DaemonHost
                     Create(name, ulong.Parse(sectors, System.Globalization.CultureInfo.InvariantCulture), device, CacheModes.Parse(cache), (int)ParseNumber(connections)),
                 [RemoveRequest, string name] => Remove(name),
                 [StatusRequest] => Status(),
+                [HandOverRequest] => HandOver(),
                 [StatisticsRequests.Clear, string device, string format] => StatisticsRequests.Handle(device, format, ClearStatistics),
                 _ when FaultRequests.Handles(request) => FaultRequests.Handle(
                     request, name => ResolveDevice(name) is { } device ? (device.Name, device.Export.Faults) : null, AllFaults),

@@ -33,6 +33,12 @@ internal sealed partial class DaemonHost
 
             SaveDeviceTable();
         }
+
+        // Sockets of a device the table does not list (it cannot happen, short of the table edited by hand) are closed.
+        foreach (FileDescriptor socket in _handedOverSockets?.Values.SelectMany(device => device.Sockets) ?? [])
+        {
+            socket.Dispose();
+        }
     }
 
     /// <summary>Serves one device of the daemon that died again, or says why not; the caller holds <see cref="_lifecycle"/>.</summary>
@@ -50,7 +56,9 @@ internal sealed partial class DaemonHost
             IBackingStore store = OpenStore(record);
             try
             {
-                Register(ServedDevice.Reattach(_kernel!, record, store, _statistics));
+                Register(_handedOverSockets?.Remove(record.Name, out var handed) == true
+                    ? ServedDevice.Adopt(_kernel!, record, store, _statistics, handed.Sockets, handed.Unread)
+                    : ServedDevice.Reattach(_kernel!, record, store, _statistics));
             }
             catch
             {
@@ -85,6 +93,8 @@ internal sealed partial class DaemonHost
         return store;
     }
 
-    /// <summary>"nbd0: re-attached (memory, 1073741824 bytes)": a device taken over, as load prints it.</summary>
-    private static string DescribeTakenOver(ServedDevice device) => $"{device.Name}: re-attached ({device.Backing}, {device.Export.Size} bytes)";
+    /// <summary>"nbd0: re-attached (memory, 1073741824 bytes)": a device taken over from a daemon that died, as load prints
+    /// it; "handed over" for one a running daemon handed over.</summary>
+    private string DescribeTakenOver(ServedDevice device) =>
+        $"{device.Name}: {(_handedOverSockets is null ? "re-attached" : "handed over")} ({device.Backing}, {device.Export.Size} bytes)";
 }

@@ -42,12 +42,16 @@ internal sealed partial class DaemonHost : IDisposable
     private MetricsTextfile? _textfile;
     private bool _stopped;
 
-    /// <param name="takeOver">Serve the devices a daemon that died left in the run directory, rather than new ones.</param>
-    private DaemonHost(DaemonOptions options, bool takeOver)
+    /// <summary>The sockets a running daemon handed over (<c>dmp restart</c>), by device; null when it did not.</summary>
+    private readonly Dictionary<string, (List<FileDescriptor> Sockets, List<byte[]> Unread)>? _handedOverSockets;
+
+    /// <param name="takeOver">Serve the devices a daemon that died (or handed over) left in the run directory, rather than new ones.</param>
+    private DaemonHost(DaemonOptions options, bool takeOver, Dictionary<string, (List<FileDescriptor> Sockets, List<byte[]> Unread)>? handedOverSockets)
     {
         _options = options;
         _run = options.RunDirectory;
-        _takeOver = takeOver;
+        _takeOver = takeOver || handedOverSockets is not null;
+        _handedOverSockets = handedOverSockets;
         _statistics = new ModuleStatistics(options.Statistics, CounterStorage.InDirectory(_run.CountersDirectory));
         _tree = new ModuleTree(
             _statistics, options.Parameters, () => HoldersOf(_catalog.List().Select(export => export.Name)), ResetStatistics, _trace, DaemonLog.Write);
@@ -58,7 +62,8 @@ internal sealed partial class DaemonHost : IDisposable
 
     /// <summary>The daemon process: reports its start-up on stdout (<see cref="DaemonLauncher"/>), then serves until stopped.</summary>
     /// <param name="takeOver">Take over the devices a daemon that died left in the run directory.</param>
-    public static int Run(DaemonOptions options, bool takeOver)
+    /// <param name="handOver">Take over from the running daemon, which hands its sockets over (<c>dmp restart</c>).</param>
+    public static int Run(DaemonOptions options, bool takeOver, bool handOver = false)
     {
         Processes.StartSession(); // leave the caller's session: its terminal hanging up must not stop us
         Directory.SetCurrentDirectory("/"); // hold no mount busy
@@ -66,9 +71,9 @@ internal sealed partial class DaemonHost : IDisposable
         DaemonHost host;
         try
         {
-            host = new DaemonHost(options, takeOver);
+            host = new DaemonHost(options, takeOver, handOver ? ReceiveHandOver(options.RunDirectory) : null);
         }
-        catch (InvalidDataException exception)
+        catch (Exception exception) when (exception is InvalidDataException or InvalidOperationException)
         {
             DaemonLauncher.Report(ControlReply.Failure(exception.Message));
             return 1;
@@ -88,16 +93,16 @@ internal sealed partial class DaemonHost : IDisposable
                 return 1;
             }
 
-            string verb = takeOver ? "took over" : "loaded";
+            string verb = handOver ? "took over from the daemon before" : takeOver ? "took over" : "loaded";
             DaemonLog.Write($"{verb}: {string.Join(", ", host._devices.Select(device => $"{device.Name} ({device.Backing})"))}; {IoUringStatus.Line}");
             DaemonLauncher.Report(ControlReply.Success(
-                [.. host._devices.Select(device => takeOver ? DescribeTakenOver(device) : Describe(device)),
+                [.. host._devices.Select(device => host._takeOver ? host.DescribeTakenOver(device) : Describe(device)),
                     .. host._leftAlone.Select(record => $"{record.Name}: left alone (see {host._run.LogFile})"),
                     .. host._server?.Addresses.Select(address => $"listening on {address}") ?? []]));
             DaemonLauncher.DetachStandardStreams();
 
             host._stopSignals.Wait();
-            host.Stop();
+            host.Stop(forGood: !host._handedOver);
             return 0;
         }
     }
@@ -115,8 +120,9 @@ internal sealed partial class DaemonHost : IDisposable
     private void Start()
     {
         Directory.CreateDirectory(_run.Path);
-        _pidFile = PidFile.TryAcquire(_run.PidFile)
-            ?? throw new InvalidOperationException($"could not load module dmp: {Errno.Describe(LibC.EEXIST)}");
+        _pidFile = _handedOverSockets is not null
+            ? AwaitPidFile()
+            : PidFile.TryAcquire(_run.PidFile) ?? throw new InvalidOperationException($"could not load module dmp: {Errno.Describe(LibC.EEXIST)}");
         DaemonLauncher.RedirectStandardError(_run.LogFile);
         _memoryPressure = MemoryPressureStatus.Apply();
         DaemonLog.Write(_memoryPressure.Line);

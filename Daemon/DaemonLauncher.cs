@@ -21,6 +21,11 @@ internal static class DaemonLauncher
     /// <exception cref="InvalidOperationException">The daemon failed to start; the message says why.</exception>
     public static IReadOnlyList<string> TakeOver(RunDirectory run) => Launch(["daemon", "--run-dir", run.Path, "--take-over"]);
 
+    /// <summary>Starts a daemon that takes over from the running one, which hands its devices over, and waits until it serves them.</summary>
+    /// <returns>A line for each device handed over.</returns>
+    /// <exception cref="InvalidOperationException">Nothing was handed over (the running daemon serves on), or the new daemon failed; the message says why.</exception>
+    public static IReadOnlyList<string> HandOver(RunDirectory run) => Launch(["daemon", "--run-dir", run.Path, "--take-over", "--hand-over"]);
+
     private static IReadOnlyList<string> Launch(IReadOnlyList<string> arguments)
     {
         // Inherited by the daemon's every thread, across execve: reclaim must never wait on a thread that serves

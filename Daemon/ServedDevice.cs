@@ -4,6 +4,7 @@ using Dmp.Native.Nbd;
 using Dmp.Stats;
 using Dmp.Storage;
 using Dmp.Trace;
+using Tmds.Linux;
 
 namespace Dmp.Daemon;
 
@@ -183,8 +184,10 @@ internal sealed class ServedDevice
 
     /// <summary>Serves <paramref name="store"/> as device <paramref name="index"/> on <paramref name="sockets"/>, which it then owns.</summary>
     /// <param name="fresh">New counters, with the kernel's as they are now for their baseline; otherwise those kept for the device go on.</param>
+    /// <param name="unread">For each socket, bytes already read from it by the daemon that handed it over, or null for none.</param>
     private static ServedDevice Serve(
-        KernelAttachment kernel, int index, IBackingStore store, ModuleStatistics statistics, string? createdFor, List<FileDescriptor> sockets, bool fresh)
+        KernelAttachment kernel, int index, IBackingStore store, ModuleStatistics statistics, string? createdFor, List<FileDescriptor> sockets, bool fresh,
+        IReadOnlyList<byte[]>? unread = null)
     {
         string name = NameOf(index);
         DeviceStatistics deviceStatistics;
@@ -213,7 +216,7 @@ internal sealed class ServedDevice
             var export = new NbdExport(store, deviceStatistics, trace: kernel.Trace, faults: faults);
             foreach (FileDescriptor socket in sockets)
             {
-                served.Add(new NbdConnection(served.Count == 0 ? name : $"{name}.{served.Count}", socket, export));
+                served.Add(new NbdConnection(ConnectionName(name, served.Count), socket, export, received: unread?[served.Count]));
             }
         }
         catch
@@ -226,15 +229,68 @@ internal sealed class ServedDevice
 
         sockets.Clear(); // the connections own them now
         var device = new ServedDevice(index, createdFor, served);
-        foreach (NbdConnection connection in served)
-        {
-            connection.Completion.ContinueWith(
-                ended => device.ReportEnd(connection, ended.Result, kernel.Log), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            connection.Start();
-        }
-
+        served.ForEach(connection => device.Start(connection, kernel.Log));
         return device;
     }
+
+    private static string ConnectionName(string device, int number) => number == 0 ? device : $"{device}.{number}";
+
+    private void Start(NbdConnection connection, Action<string> log)
+    {
+        connection.Completion.ContinueWith(
+            ended => ReportEnd(connection, ended.Result, log), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        connection.Start();
+    }
+
+    /// <summary>
+    /// Serves a device another daemon handed over on the sockets it passed, with no request lost or answered twice and
+    /// nothing the kernel sees: what the old daemon read and did not serve is served first, the counters go on.
+    /// </summary>
+    public static ServedDevice Adopt(
+        KernelAttachment kernel, DeviceRecord record, IBackingStore store, ModuleStatistics statistics, List<FileDescriptor> sockets, IReadOnlyList<byte[]> unread) =>
+        Serve(kernel, record.Index, store, statistics, record.CreatedFor, sockets, fresh: false, unread);
+
+    /// <summary>
+    /// Begins handing the device over to another daemon (<c>dmp restart</c>): each connection stops before the next
+    /// request it has not begun, once every request it began is answered. <see cref="HandOverSockets"/> then gives
+    /// its sockets; <see cref="Resume"/> takes it back.
+    /// </summary>
+    public void BeginHandOver()
+    {
+        _detaching = true;
+        _connections.ForEach(connection => connection.RequestHandOver());
+    }
+
+    /// <summary>Whether every connection has stopped for the hand-over, waiting until <paramref name="deadline"/> at most.</summary>
+    public bool AwaitHandOver(DateTime deadline) => _connections.TrueForAll(connection =>
+        connection.Completion.Wait(Max(deadline - DateTime.UtcNow, TimeSpan.Zero)) && connection.Completion.Result == NbdConnection.HandedOverReason);
+
+    /// <summary>Copies of the sockets, and what was read of each and not served, once every connection stopped.</summary>
+    public IReadOnlyList<(FileDescriptor Socket, byte[] Unread)> HandOverSockets() =>
+        [.. _connections.Select(connection => (FileDescriptor.FromResult(LibC.dup(connection.Socket), "dup"), connection.Unread.ToArray()))];
+
+    /// <summary>After a hand-over that did not happen: every connection serves on as before, those that stopped on their
+    /// sockets and from what they had read.</summary>
+    public void Resume(Action<string> log)
+    {
+        for (int number = 0; number < _connections.Count; number++)
+        {
+            NbdConnection stopped = _connections[number];
+            stopped.CancelHandOver();
+            if (stopped.Completion.IsCompleted && stopped.Completion.Result == NbdConnection.HandedOverReason)
+            {
+                var resumed = new NbdConnection(
+                    ConnectionName(Name, number), FileDescriptor.FromResult(LibC.dup(stopped.Socket), "dup"), Export, received: stopped.Unread);
+                stopped.Dispose();
+                _connections[number] = resumed;
+                Start(resumed, log);
+            }
+        }
+
+        _detaching = false;
+    }
+
+    private static TimeSpan Max(TimeSpan left, TimeSpan right) => left > right ? left : right;
 
     private static void CreatePairs(int count, List<FileDescriptor> ours, List<FileDescriptor> theirs)
     {

@@ -51,6 +51,7 @@ internal sealed partial class NbdConnection
             int status = Receive(NbdProtocol.RequestHeaderLength, atBoundary: true);
             if (status == HandedOver)
             {
+                _handedOver = true;
                 return HandedOverReason;
             }
 

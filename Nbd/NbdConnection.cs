@@ -47,6 +47,9 @@ internal sealed partial class NbdConnection : IDisposable
     /// <summary>Wakes the receiver where it sleeps: signalled by a worker that finished a request for it, or by a hand-over.</summary>
     private readonly EventCounter _wake = new();
     private volatile bool _handOver;
+
+    /// <summary>The receiver stopped for a hand-over: the socket is another's to serve, and must not be shut down.</summary>
+    private volatile bool _handedOver;
     private Thread? _receiver;
 
     /// <param name="name">Names the receiving thread, for debuggers and logs.</param>
@@ -87,8 +90,15 @@ internal sealed partial class NbdConnection : IDisposable
     /// <returns>Why it ended, or null after a clean end (the same as <see cref="Completion"/>).</returns>
     public string? Run() => ReceiveLoop();
 
-    /// <summary>Ends the connection now: the receiver stops and replies not yet sent are dropped.</summary>
-    public void Abort() => StreamSocket.Shutdown(_socket.Value);
+    /// <summary>Ends the connection now: the receiver stops and replies not yet sent are dropped. A connection handed
+    /// over is left alone: its socket is another's to serve.</summary>
+    public void Abort()
+    {
+        if (!_handedOver)
+        {
+            StreamSocket.Shutdown(_socket.Value);
+        }
+    }
 
     /// <summary>
     /// Asks the receiver to stop before the next request it has not begun, once every request it began is answered,
@@ -100,6 +110,9 @@ internal sealed partial class NbdConnection : IDisposable
         _handOver = true;
         _wake.Signal();
     }
+
+    /// <summary>Takes back a <see cref="RequestHandOver"/> that has not yet stopped the receiver.</summary>
+    public void CancelHandOver() => _handOver = false;
 
     /// <summary>The socket, for handing over once the receiver stopped; it stays this connection's to close.</summary>
     public int Socket => _socket.Value;
@@ -119,11 +132,7 @@ internal sealed partial class NbdConnection : IDisposable
     /// <summary>Releases the socket and buffers once the connection has ended (after <see cref="Run"/> or a <see cref="Drain"/> that succeeded).</summary>
     public void Dispose()
     {
-        if (!_handOver)
-        {
-            Abort();
-        }
-
+        Abort();
         _receiver?.Join();
         _chain.Dispose();
         _socket.Dispose();
