@@ -55,6 +55,13 @@ internal sealed unsafe class MappedMemory : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes the mapping out of the process's memory lock (<see cref="MemoryPressure.LockAll"/> locks every mapping made
+    /// after it): a RAM disk's pages are data, not the daemon's own working memory, and pages that are locked cannot be
+    /// given back (<see cref="Discard"/> fails with EINVAL).
+    /// </summary>
+    public void Unlock() => _ = LibC.munlock(_start, (size_t)(ulong)Size);
+
     /// <summary>The bytes at <paramref name="offset"/>; the caller keeps within <see cref="Size"/> and 2 GiB.</summary>
     public Span<byte> Slice(long offset, int length) => new(_start + offset, length);
 

@@ -100,6 +100,28 @@ internal static unsafe partial class PositionalIo
         return FileSystemStatisticsOf(fd, &statistics) == 0 && statistics.Type is TmpfsMagic or RamfsMagic;
     }
 
+    /// <summary>lseek's SEEK_DATA and SEEK_HOLE: where the next byte of data, or of a hole, is.</summary>
+    internal const int SeekData = 3;
+    internal const int SeekHole = 4;
+
+    /// <summary>The ranges of a sparse file that hold data (all of it, where the file system cannot tell): its holes read as zeroes.</summary>
+    public static IEnumerable<(long Offset, long Length)> DataRanges(int fd, long size)
+    {
+        for (long offset = 0; offset < size;)
+        {
+            long data = LibC.lseek(fd, offset, SeekData);
+            if (data < 0 || data >= size)
+            {
+                yield break; // ENXIO: no data from here on
+            }
+
+            long end = LibC.lseek(fd, data, SeekHole);
+            long hole = end < 0 ? size : Math.Min(end, size);
+            yield return (data, hole - data);
+            offset = hole;
+        }
+    }
+
     /// <returns>0 or errno.</returns>
     public static int Truncate(int fd, long length) => Errno.Of(LibC.ftruncate(fd, length));
 

@@ -105,7 +105,7 @@ internal sealed class NbdExport
     {
         memory = default;
         return request.Command is NbdCommand.Read or NbdCommand.Write && Validate(request) == NbdError.None &&
-            Store.TryGetMemory((long)request.Offset, (int)request.Length, out memory);
+            Store.TryGetMemory((long)request.Offset, (int)request.Length, forWrite: request.Command == NbdCommand.Write, out memory);
     }
 
     /// <summary>Carries out one request against the store.</summary>

@@ -21,8 +21,10 @@ internal interface IBackingStore : IDisposable
     int Read(Span<byte> destination, long offset);
 
     /// <summary>The store's own memory for a range, for a caller that reads or fills it in place; false
-    /// when the store does not lie in memory (the default). Writing into it is a write, with no durability to add.</summary>
-    bool TryGetMemory(long offset, int length, out Span<byte> memory)
+    /// when the store does not lie in memory (the default), or reading it in place would cost it memory.
+    /// Writing into it is a write, with no durability to add.</summary>
+    /// <param name="forWrite">The caller fills the memory (a write), rather than reads it.</param>
+    bool TryGetMemory(long offset, int length, bool forWrite, out Span<byte> memory)
     {
         memory = default;
         return false;

@@ -109,6 +109,8 @@ public class KernelLayoutTests
         { "FUSE_MIN_READ_BUFFER", FuseProtocol.MinimumReadBuffer },
         { "PR_SET_IO_FLUSHER", MemoryPressure.SetIoFlusher },
         { "PR_GET_IO_FLUSHER", MemoryPressure.GetIoFlusher },
+        { "SEEK_DATA", PositionalIo.SeekData },
+        { "SEEK_HOLE", PositionalIo.SeekHole },
         { "FOPEN_DIRECT_IO", (long)FuseOpenReplyFlags.DirectIo },
         { "FOPEN_NONSEEKABLE", (long)FuseOpenReplyFlags.NonSeekable },
         { "FOPEN_STREAM", (long)FuseOpenReplyFlags.Stream },

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /*
  * Prints the kernel's own view of every struct and constant dmp mirrors in C#, one
  * "name value" line each, so that the tests can compare them with the C# definitions.
@@ -6,6 +7,7 @@
 #include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -166,7 +168,7 @@ int main(void)
     CONSTANT(RWF_NOWAIT); CONSTANT(TMPFS_MAGIC); CONSTANT(RAMFS_MAGIC);
     SIZE(statfs);
     FIELD(statfs, f_type);
-    CONSTANT(PR_SET_IO_FLUSHER); CONSTANT(PR_GET_IO_FLUSHER);
+    CONSTANT(PR_SET_IO_FLUSHER); CONSTANT(PR_GET_IO_FLUSHER); CONSTANT(SEEK_DATA); CONSTANT(SEEK_HOLE);
     SIZE(pollfd);
     FIELD(pollfd, fd); FIELD(pollfd, events); FIELD(pollfd, revents);
     SIZE(fuse_interrupt_in);

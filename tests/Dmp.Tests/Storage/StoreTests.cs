@@ -18,6 +18,45 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
+    public void A_memory_store_kept_in_a_file_keeps_its_data_for_the_next_and_gives_trimmed_pages_back()
+    {
+        string path = Path.Combine("/dev/shm", $"dmp-memory-{Guid.NewGuid():N}");
+        try
+        {
+            byte[] data = Enumerable.Range(0, 1 << 20).Select(i => (byte)(i * 7)).ToArray();
+            using (MemoryStore first = MemoryStore.InFile(path, 64 << 20))
+            {
+                Assert.Equal(0, first.Write(data, 4 << 20));
+                Assert.Equal(0, first.Write(data, 8 << 20));
+            }
+
+            long written = AllocatedBytes(path);
+            using MemoryStore next = MemoryStore.InFile(path, 64 << 20);
+            byte[] read = new byte[1 << 20];
+            Assert.Equal(0, next.Read(read, 4 << 20));
+            Assert.Equal(data, read);
+
+            Assert.Equal(0, next.Read(read, 8 << 20));
+            Assert.Equal(data, read);
+            Assert.Equal(0, next.Read(new byte[16 << 20], 32 << 20)); // never written: reading it costs no memory
+            Assert.Equal(written, AllocatedBytes(path));
+
+            Assert.Equal(0, next.Trim(4 << 20, 1 << 20));
+
+            Assert.InRange(AllocatedBytes(path), 0, written - (1 << 20));
+            Assert.Equal(0, next.Read(read, 4 << 20));
+            Assert.All(read, b => Assert.Equal(0, b));
+            Assert.False(next.TryGetMemory(4 << 20, 1 << 20, forWrite: false, out _)); // trimmed: read it through Read
+            Assert.True(next.TryGetMemory(8 << 20, 1 << 20, forWrite: false, out Span<byte> inPlace));
+            Assert.Equal(data, inPlace.ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_zero_store_reads_zeroes_and_drops_writes()
     {
         using var store = new ZeroStore(1 << 20);
