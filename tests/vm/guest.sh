@@ -12,14 +12,20 @@ set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-    echo "usage: ${0##*/} [--timeout SECS] [--mem MB] [--smp N] [--env NAME=VALUE]... SCRIPT [ARGS...]" >&2
+    echo "usage: ${0##*/} [--kernel $(IFS='|' && echo "${VM_KERNELS[*]}")|VERSION] [--timeout SECS] [--mem MB] [--smp N] [--env NAME=VALUE]... SCRIPT [ARGS...]" >&2
     exit 2
 }
 
+kernel=${DMP_VM_KERNEL:-${VM_KERNELS[0]}}
 timeout=600 mem=2048 smp=2
 envs=()
 while (($#)); do
     case $1 in
+    --kernel)
+        [[ -n ${2:-} ]] || usage
+        kernel=$2
+        shift 2
+        ;;
     --timeout | --mem | --smp)
         [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage
         printf -v "${1#--}" %s "$2" # sets timeout, mem or smp
@@ -42,18 +48,22 @@ shift
 [[ $script == /* ]] || script=$PWD/$script
 cwd=$(pwd -P)
 
-if ! version=$(vm_cached_version) || ! command -v qemu-system-x86_64 >/dev/null; then
-    "$VM_DIR/deps.sh" >&2
-    version=$(vm_cached_version) || vm_die "deps.sh left no kernel in $VM_CACHE"
+# The kernel: a series (deps.sh fetches it if need be) or a version in the cache.
+vm_is_series "$kernel" || vm_cached_version "$kernel" >/dev/null ||
+    vm_die "no such kernel: $kernel (name one of ${VM_KERNELS[*]}, or a version with a kernel-VERSION in $VM_CACHE)"
+if ! version=$(vm_cached_version "$kernel") || ! command -v qemu-system-x86_64 >/dev/null; then
+    # (For a version already in the cache, deps.sh need only install qemu.)
+    if vm_is_series "$kernel"; then "$VM_DIR/deps.sh" "$kernel"; else "$VM_DIR/deps.sh" "${VM_KERNELS[0]}"; fi >&2
+    version=$(vm_cached_version "$kernel") || vm_die "deps.sh left no kernel $kernel in $VM_CACHE"
 fi
 kdir=$(realpath "$(vm_kernel_dir "$version")")
-kernel=$kdir/boot/vmlinux-$version # see deps.sh
-[[ -f $kernel ]] || kernel=$kdir/boot/vmlinuz-$version
+image=$kdir/boot/vmlinux-$version # see deps.sh
+[[ -f $image ]] || image=$kdir/boot/vmlinuz-$version
 
 # The initramfs: busybox, the init script and the modules a 9p root needs,
 # cached under a hash of all that goes into it.
 initrd_path() {
-    local key out ko n=10
+    local key out ko dest n=10
     key=$({
         cat "$VM_DIR/initramfs-init.sh" /bin/busybox
         printf '%s\n' "$version" "${VM_BOOT_MODULES[@]}"
@@ -69,9 +79,16 @@ initrd_path() {
         cp /bin/busybox "$stage/root/bin/"
         ln -s busybox "$stage/root/bin/sh"
         install -m 755 "$VM_DIR/initramfs-init.sh" "$stage/root/init"
-        # busybox insmod resolves no dependencies: keep modprobe's order.
+        # busybox insmod resolves no dependencies: keep modprobe's order. It
+        # takes no compressed modules (Debian's 6.12 ships .ko.xz): unpack them.
         while read -r ko; do
-            cp "$ko" "$stage/root/modules/$((n++))-${ko##*/}"
+            dest=$stage/root/modules/$((n++))-${ko##*/}
+            case $ko in
+            *.ko.xz) xz -dc "$ko" >"${dest%.xz}" ;;
+            *.ko.zst) zstd -dcq "$ko" >"${dest%.zst}" ;;
+            *.ko.gz) gzip -dc "$ko" >"${dest%.gz}" ;;
+            *) cp "$ko" "$dest" ;;
+            esac
         done < <(modprobe -d "$kdir" -S "$version" --show-depends -a "${VM_BOOT_MODULES[@]}" |
             awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
         [[ -n $(ls "$stage/root/modules") ]] || vm_die "modprobe found no modules for the initramfs"
@@ -138,7 +155,7 @@ done
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp "$smp"
     -nodefaults -no-user-config -display none -monitor none -no-reboot -nic none
     -serial "file:$tmp/console.log"
-    -kernel "$kernel" -initrd "$initrd"
+    -kernel "$image" -initrd "$initrd"
     -append "console=ttyS0 quiet panic=-1 tsc=reliable"
     -fsdev "local,id=host,path=/,security_model=none,readonly=on,multidevs=remap"
     -device "virtio-9p-pci,fsdev=host,mount_tag=host"
