@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Runs each tests/vm/suites/*.sh, or the named ones, in its own guest, one
-# after another; prints their TAP output prefixed by the suite's name, then a
-# summary. Exits non-zero if any test failed or any suite did not finish.
-# Options before the suite names go to guest.sh for every suite.
+# Runs each tests/vm/suites/*.sh, or the named ones, in its own guest on each
+# kernel (common.sh's VM_KERNELS, or those named with --kernel), one after
+# another; prints their TAP output prefixed by SUITE@KERNEL, then a summary.
+# Exits non-zero if any test failed or any suite did not finish, on any kernel.
+# The other options before the suite names go to guest.sh for every suite.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/common.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-    echo "usage: ${0##*/} [--timeout SECS] [--mem MB] [--smp N] [--env NAME=VALUE]... [SUITE...]" >&2
+    echo "usage: ${0##*/} [--kernel $(IFS='|' && echo "${VM_KERNELS[*]}")]... [--timeout SECS] [--mem MB] [--smp N] [--env NAME=VALUE]... [SUITE...]" >&2
     exit 2
 }
 
-guest_opts=()
+guest_opts=() kernels=()
 while (($#)); do
     case $1 in
+    --kernel)
+        vm_is_series "${2:-}" || usage
+        kernels+=("$2")
+        shift 2
+        ;;
     --timeout | --mem | --smp | --env)
         (($# >= 2)) || usage
         guest_opts+=("$1" "$2")
@@ -37,35 +43,52 @@ else
     suites=("$VM_DIR"/suites/*.sh)
 fi
 
-echo "vm: kernel $("$VM_DIR/deps.sh")"
+((${#kernels[@]})) || kernels=("${VM_KERNELS[@]}")
+# The version of each kernel, as deps.sh settles on it (fetching it if need be).
+declare -A version=()
+while read -r series v; do
+    version[$series]=$v
+    echo "vm: kernel $series is $v"
+done < <("$VM_DIR/deps.sh" "${kernels[@]}")
+for series in "${kernels[@]}"; do
+    [[ -n ${version[$series]:-} ]] || vm_die "deps.sh named no kernel $series"
+done
 
 out=$(mktemp "${TMPDIR:-/tmp}/dmp-vm-suite.XXXXXX")
 trap 'rm -f -- "$out"' EXIT
 passed=0 failed=0
+declare -A kpassed=() kfailed=()
 summary=()
 for suite in "${suites[@]}"; do
-    name=$(basename "$suite" .sh)
-    start=$SECONDS
-    rc=0
-    "$VM_DIR/guest.sh" ${guest_opts[@]+"${guest_opts[@]}"} "$suite" 2>&1 |
-        tee "$out" | sed -u "s/^/$name: /" || rc=${PIPESTATUS[0]}
-    ok=$(grep -cE '^ok [0-9]+' "$out" || true)
-    not_ok=$(grep -cE '^not ok [0-9]+' "$out" || true)
-    passed=$((passed + ok))
-    failed=$((failed + not_ok))
-    took="$((SECONDS - start)) s"
-    if ((rc == 0 && not_ok == 0)); then
-        summary+=("$name: ok ($ok tests, $took)")
-    elif ((not_ok)); then
-        summary+=("$name: FAILED ($not_ok of $((ok + not_ok)) tests failed, exit status $rc, $took)")
-    else
-        # Count a suite that died or hung, not having failed a test, as one failure.
-        failed=$((failed + 1))
-        summary+=("$name: FAILED (exit status $rc after $ok tests passed, $took)")
-    fi
+    for series in "${kernels[@]}"; do
+        name=$(basename "$suite" .sh)@$series
+        start=$SECONDS
+        rc=0
+        "$VM_DIR/guest.sh" --kernel "${version[$series]}" ${guest_opts[@]+"${guest_opts[@]}"} "$suite" 2>&1 |
+            tee "$out" | sed -u "s/^/$name: /" || rc=${PIPESTATUS[0]}
+        ok=$(grep -cE '^ok [0-9]+' "$out" || true)
+        not_ok=$(grep -cE '^not ok [0-9]+' "$out" || true)
+        took="$((SECONDS - start)) s"
+        if ((rc == 0 && not_ok == 0)); then
+            summary+=("$name: ok ($ok tests, $took)")
+        elif ((not_ok)); then
+            summary+=("$name: FAILED ($not_ok of $((ok + not_ok)) tests failed, exit status $rc, $took)")
+        else
+            # Count a suite that died or hung, not having failed a test, as one failure.
+            not_ok=1
+            summary+=("$name: FAILED (exit status $rc after $ok tests passed, $took)")
+        fi
+        kpassed[$series]=$((${kpassed[$series]:-0} + ok))
+        kfailed[$series]=$((${kfailed[$series]:-0} + not_ok))
+        passed=$((passed + ok))
+        failed=$((failed + not_ok))
+    done
 done
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
+for series in "${kernels[@]}"; do
+    echo "kernel $series (${version[$series]}): ${kpassed[$series]} passed, ${kfailed[$series]} failed"
+done
 echo "vm: $passed passed, $failed failed"
 ((failed == 0))
