@@ -54,6 +54,14 @@ for series in "${kernels[@]}"; do
     [[ -n ${version[$series]:-} ]] || vm_die "deps.sh named no kernel $series"
 done
 
+# suite_timeout SUITE: the seconds SUITE may take, as its "# guest-timeout: SECS" line says, or guest.sh's
+# default of 600 (a --timeout given to run-all.sh comes later and wins).
+suite_timeout() {
+    local secs
+    secs=$(sed -n 's/^# guest-timeout: \([0-9][0-9]*\)$/\1/p' "$1")
+    echo "${secs:-600}"
+}
+
 out=$(mktemp "${TMPDIR:-/tmp}/dmp-vm-suite.XXXXXX")
 trap 'rm -f -- "$out"' EXIT
 passed=0 failed=0
@@ -64,7 +72,8 @@ for suite in "${suites[@]}"; do
         name=$(basename "$suite" .sh)@$series
         start=$SECONDS
         rc=0
-        "$VM_DIR/guest.sh" --kernel "${version[$series]}" ${guest_opts[@]+"${guest_opts[@]}"} "$suite" 2>&1 |
+        "$VM_DIR/guest.sh" --kernel "${version[$series]}" --timeout "$(suite_timeout "$suite")" \
+            ${guest_opts[@]+"${guest_opts[@]}"} "$suite" 2>&1 |
             tee "$out" | sed -u "s/^/$name: /" || rc=${PIPESTATUS[0]}
         ok=$(grep -cE '^ok [0-9]+' "$out" || true)
         not_ok=$(grep -cE '^not ok [0-9]+' "$out" || true)
