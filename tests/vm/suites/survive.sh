@@ -279,24 +279,32 @@ writer() {
     echo "$longest" >/tmp/writer.longest
 }
 
+# start_load IOPS SECONDS: with the kernel's log cleared, four fio jobs writing and verifying (crc32c)
+# a quarter of /dev/mapper/fio each at IOPS per job for SECONDS (results in /tmp/fio.json), and the
+# writer on /mnt/fs; 3 s later, returns. Sets start, fio_pid and writer_pid.
+start_load() {
+    dmesg -C
+    : >/tmp/sums
+    : >/tmp/writer.err
+    rm -f /tmp/writer.stop
+    start=$(now)
+    fio --name=load --filename=/dev/mapper/fio --ioengine=libaio --direct=1 --rw=randwrite --bs=4k \
+        --numjobs=4 --size=32M --offset_increment=32M --iodepth=4 --rate_iops="$1" \
+        --verify=crc32c --verify_backlog=16 --verify_fatal=1 --runtime="$2" --time_based \
+        --output-format=json --output=/tmp/fio.json >/tmp/fio.out 2>&1 &
+    fio_pid=$!
+    writer &
+    writer_pid=$!
+    nap 3
+}
+
 # Four fio jobs on a quarter of nbd0 each, rate-limited so that some of them have a request in
 # flight at any moment and not all: a job whose request is caught by a kill waits (verify_backlog
 # waits for every write before it reads them back) until the kernel sends that request again.
 # The kills come every 3 s or so, all within one period of the kernel's request timer, so that
-# their waits overlap.
-dmesg -C
-: >/tmp/sums
-: >/tmp/writer.err
-rm -f /tmp/writer.stop
-start=$(now)
-fio --name=survive --filename=/dev/mapper/fio --ioengine=libaio --direct=1 --rw=randwrite --bs=4k \
-    --numjobs=4 --size=32M --offset_increment=32M --iodepth=4 --rate_iops=40 \
-    --verify=crc32c --verify_backlog=16 --verify_fatal=1 --runtime=30 --time_based \
-    --output-format=json --output=/tmp/fio.json >/tmp/fio.out 2>&1 &
-fio_pid=$!
-writer &
-writer_pid=$!
-nap 3
+# their waits overlap; fio runs for 60 s, so that it runs through every kill on a busy machine
+# too, and writes and verifies again once the waits are over.
+start_load 40 60
 kills=0 during=0 loads_ok=0 longest_load=0
 : >/tmp/kills
 while ((kills < 10)); do
@@ -352,19 +360,7 @@ assert_check "after ten takeovers under load"
 # nothing waits for its request timer and nothing is sent again.
 mkdir -p /tmp/bin
 cp ./dmp /tmp/bin/dmp
-dmesg -C
-: >/tmp/sums
-: >/tmp/writer.err
-rm -f /tmp/writer.stop
-start=$(now)
-fio --name=restart --filename=/dev/mapper/fio --ioengine=libaio --direct=1 --rw=randwrite --bs=4k \
-    --numjobs=4 --size=32M --offset_increment=32M --iodepth=4 --rate_iops=100 \
-    --verify=crc32c --verify_backlog=16 --verify_fatal=1 --runtime=20 --time_based \
-    --output-format=json --output=/tmp/fio.json >/tmp/fio.out 2>&1 &
-fio_pid=$!
-writer &
-writer_pid=$!
-nap 3
+start_load 100 20
 pid=$(cat $run/dmp.pid)
 started=$(now)
 is "dmp restart (a copy of the binary in /tmp/bin) during fio and the ext4 writer: each device handed over" \
