@@ -43,7 +43,7 @@ internal sealed class ServiceNotifier : IDisposable
         }
 
         var health = new ServingHealth(statistics, interval);
-        _watchdog = new Thread(() => Watch(health, interval / 2)) { IsBackground = true, Name = "watchdog" };
+        _watchdog = new Thread(() => Watch(health, interval)) { IsBackground = true, Name = "watchdog" };
         _watchdog.Start();
     }
 
@@ -54,7 +54,7 @@ internal sealed class ServiceNotifier : IDisposable
         _stopWatchdog.Dispose();
     }
 
-    private void Watch(ServingHealth health, TimeSpan period)
+    private void Watch(ServingHealth health, TimeSpan interval)
     {
         string? stuckBefore = null;
         do
@@ -65,12 +65,12 @@ internal sealed class ServiceNotifier : IDisposable
             }
             else if (stuck != stuckBefore)
             {
-                DaemonLog.Error($"watchdog: {stuck} has had requests in flight and answered none for longer than {period * 2}: no WATCHDOG=1 until it does");
+                DaemonLog.Error($"watchdog: {stuck} has had requests in flight and answered none for longer than {Cli.DurationParser.Format(interval)}: no WATCHDOG=1 until it does");
             }
 
             stuckBefore = stuck;
         }
-        while (!_stopWatchdog.Wait(period));
+        while (!_stopWatchdog.Wait(interval / 2));
     }
 
     private static TimeSpan? WatchdogInterval()
