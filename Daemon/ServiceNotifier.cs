@@ -15,6 +15,9 @@ internal sealed class ServiceNotifier : IDisposable
     private readonly ManualResetEventSlim _stopWatchdog = new();
     private Thread? _watchdog;
 
+    /// <summary>The last notification failed: the next failure is not logged again (the watchdog would log every tick).</summary>
+    private volatile bool _sendFailed;
+
     /// <summary>Whether systemd listens (and the daemon is its unit's service).</summary>
     public bool Enabled => _socket is not null;
 
@@ -89,9 +92,17 @@ internal sealed class ServiceNotifier : IDisposable
 
     private void Send(string message)
     {
-        if (_socket is not null && NotifySocket.Send(_socket, message) is int error and not 0)
+        if (_socket is null)
         {
-            DaemonLog.Warning($"notify systemd ({_socket}): {Errno.Describe(error)}");
+            return;
         }
+
+        int error = NotifySocket.Send(_socket, message);
+        if (error != 0 && !_sendFailed)
+        {
+            DaemonLog.Warning($"notify systemd ({_socket}): {Errno.Describe(error)} (logged once until one succeeds)");
+        }
+
+        _sendFailed = error != 0;
     }
 }

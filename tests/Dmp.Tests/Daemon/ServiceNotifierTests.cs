@@ -100,6 +100,22 @@ public sealed partial class ServiceNotifierTests
         Assert.Empty(systemd.Times("WATCHDOG=1"));
     }
 
+    [Fact]
+    public void A_NOTIFY_SOCKET_nobody_listens_on_is_logged_once_and_serving_goes_on()
+    {
+        string nowhere = Path.Combine(Path.GetTempPath(), $"dmp-no-notify-{Guid.NewGuid():N}.sock");
+        using var server = new ServeProcess(
+            "memory --size 1M", environment: new Dictionary<string, string> { ["NOTIFY_SOCKET"] = nowhere, ["WATCHDOG_USEC"] = "100000" });
+        Thread.Sleep(600);
+        using (RawNbdClient client = RawNbdClient.Transmitting(server.Socket, "export0"))
+        {
+            Assert.Equal(0u, client.Read(0, 512).Error);
+        }
+
+        Assert.Equal(0, server.Stop());
+        Assert.Single(server.Log, line => line.Contains($"notify systemd ({nowhere}): No such file or directory", StringComparison.Ordinal));
+    }
+
     private static Dictionary<string, string> Notify(NotifyListener systemd, params (string Name, string Value)[] more) =>
         new[] { ("NOTIFY_SOCKET", systemd.Address) }.Concat(more).ToDictionary(variable => variable.Item1, variable => variable.Item2);
 
