@@ -32,7 +32,7 @@ public sealed class SystemdUnitTests : IDisposable
         Assert.Contains("NotifyAccess=all", lines);
         Assert.Contains("ExecStart=/usr/sbin/dmp load", lines);
         Assert.Contains("ExecReload=/usr/sbin/dmp reload", lines);
-        Assert.Contains("ExecStop=/usr/sbin/dmp unload", lines);
+        Assert.Contains("ExecStop=-/usr/sbin/dmp unload", lines);
         Assert.Contains("KillSignal=SIGUSR1", lines);
         Assert.Contains("Restart=on-failure", lines);
         Assert.Contains(lines, line => line.StartsWith("WatchdogSec=", StringComparison.Ordinal));
