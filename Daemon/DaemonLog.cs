@@ -17,6 +17,10 @@ internal static class DaemonLog
     /// <summary>Whether stderr is the journal: <c>JOURNAL_STREAM</c> ("DEVICE:INODE") names the file stderr is open on.</summary>
     public static bool ToJournal { get; } = IsJournal(Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
 
+    /// <summary>What a command's error line on stderr starts with: its priority when stderr is the journal (a unit's
+    /// <c>dmp load</c> that fails), otherwise nothing.</summary>
+    public static string ErrorPrefix => ToJournal ? $"<{ErrorPriority}>" : "";
+
     /// <summary>Something the daemon was to do failed.</summary>
     public static void Error(string message) => Write(ErrorPriority, message);
 

@@ -43,6 +43,21 @@ public sealed class DaemonLogTests : IDisposable
         Assert.All(lines, line => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z dmp\[\d+\]: ", line));
     }
 
+    [Theory]
+    [InlineData("stat --run-dir /nonexistent/dmp", "<3>dmp: module dmp is not loaded")]
+    [InlineData("load --size 1X", "<3>dmp: ")]
+    public void A_command_that_fails_says_so_at_error_priority_when_JOURNAL_STREAM_is_stderr(string command, string start)
+    {
+        string stream = IdentityOf(ErrorFile);
+
+        ShellResult failed = Shell.Run($"JOURNAL_STREAM={stream} {DmpBinary.Path} {command} 2>>{ErrorFile}");
+
+        Assert.NotEqual(0, failed.ExitCode);
+        string line = Assert.Single(File.ReadAllLines(ErrorFile));
+        Assert.StartsWith(start, line, StringComparison.Ordinal);
+        Assert.StartsWith("dmp: ", DmpBinary.Run(command).Errors, StringComparison.Ordinal); // elsewhere, as ever
+    }
+
     /// <summary>systemd's JOURNAL_STREAM for a file: its device and inode numbers.</summary>
     private static string IdentityOf(string path)
     {
