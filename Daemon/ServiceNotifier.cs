@@ -18,9 +18,6 @@ internal sealed class ServiceNotifier : IDisposable
     /// <summary>The last notification failed: the next failure is not logged again (the watchdog would log every tick).</summary>
     private volatile bool _sendFailed;
 
-    /// <summary>Whether systemd listens (and the daemon is its unit's service).</summary>
-    public bool Enabled => _socket is not null;
-
     /// <summary>The daemon serves: this process is the service's main process from now on (not <c>dmp load</c>, which
     /// started it and is about to exit).</summary>
     public void Ready(string status) =>
@@ -28,7 +25,7 @@ internal sealed class ServiceNotifier : IDisposable
 
     public void Status(string status) => Send($"STATUS={status}");
 
-    /// <summary>A reload begins; <see cref="Ready"/> says when it is done.</summary>
+    /// <summary>A reload begins (<c>dmp reload</c>, ExecReload=); <see cref="Ready"/> says when it is done.</summary>
     public void Reloading(string status) => Send($"RELOADING=1\nSTATUS={status}");
 
     public void Stopping(string status) => Send($"STOPPING=1\nSTATUS={status}");
