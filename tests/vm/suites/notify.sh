@@ -3,9 +3,10 @@
 # an AF_UNIX datagram socket standing in for systemd: `dmp load` (its daemon) says READY=1,
 # with its own pid as MAINPID, once /dev/nbd0 is connected and the stat tree is there and
 # before load returns; STATUS as devices come and go; WATCHDOG=1 while it serves (with
-# WATCHDOG_PID naming `dmp load`, as systemd sets it); STOPPING=1 at unload. Also: journal
-# logging when JOURNAL_STREAM is stderr, SIGUSR1 (the unit's KillSignal) leaving the devices
-# for the next load to take over, and `dmp restart` refused for a daemon systemd supervises.
+# WATCHDOG_PID naming `dmp load`, as systemd sets it), and none while a request is stuck
+# (held by a fault rule's delay); STOPPING=1 at unload. Also: journal logging when
+# JOURNAL_STREAM is stderr, SIGUSR1 (the unit's KillSignal) leaving the devices for the
+# next load to take over, and `dmp restart` refused for a daemon systemd supervises.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
@@ -71,6 +72,21 @@ watchdogs=$(count WATCHDOG=1)
 sleep 2.5
 ok "WATCHDOG=1 every half second while it serves (the daemon's, though WATCHDOG_PID named load)" \
     test $(($(count WATCHDOG=1) - watchdogs)) -ge 4
+
+# ---- no WATCHDOG=1 while a request is stuck ----
+ok "a fault rule holds nbd0's reads for 4 s" ./dmp fault add nbd0 op=read delay=4s
+sent=$EPOCHREALTIME
+ok "a read waits for it" dd if=/dev/nbd0 of=/dev/null bs=4k count=1 iflag=direct status=none
+answered=$EPOCHREALTIME
+ok "... 4 s" awk -v s="$sent" -v a="$answered" 'BEGIN { exit !(a - s >= 4) }'
+is "no WATCHDOG=1 from 1.6 s into the read (a 1 s watchdog, checked every 0.5 s) until it was answered" \
+    "$(awk -v from="$sent" -v to="$answered" '$2 == "WATCHDOG=1" && $1 > from + 1.6 && $1 < to' "$messages" | wc -l)" 0
+sleep 1.5
+ok "WATCHDOG=1 again once it was answered" \
+    test "$(awk -v from="$answered" '$2 == "WATCHDOG=1" && $1 > from' "$messages" | wc -l)" -ge 2
+like "the daemon logged why it held WATCHDOG=1 back" "$(cat /run/dmp/dmp.log)" \
+    "watchdog: nbd0 has had requests in flight and answered none for longer than 1s"
+ok "clear the rule" ./dmp fault clear nbd0
 
 # ---- STATUS as devices come and go ----
 ok "attach a second device" ./dmp attach memory --size 1M
