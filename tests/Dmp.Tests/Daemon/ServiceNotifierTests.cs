@@ -69,7 +69,7 @@ public sealed partial class ServiceNotifierTests
         systemd.WaitFor("READY=1");
         TimeSpan idleFrom = systemd.Now;
         Thread.Sleep(1500);
-        Assert.InRange(systemd.Times("WATCHDOG=1").Count(at => at > idleFrom), 4, 8);
+        Assert.InRange(systemd.Times("WATCHDOG=1").Count(at => at > idleFrom), 3, 8); // 6, give or take a busy machine
 
         ShellResult rule = DmpBinary.Run($"fault --run-dir {server.RunDirectory} add export0 op=read delay=3s");
         Assert.Equal((0, ""), (rule.ExitCode, rule.Errors));
@@ -79,12 +79,12 @@ public sealed partial class ServiceNotifierTests
         Assert.Equal(0u, client.ReceiveReply());
         client.Receive(4096);
         TimeSpan answered = systemd.Now;
-        Thread.Sleep(1000);
+        Thread.Sleep(1500);
 
         List<TimeSpan> pings = systemd.Times("WATCHDOG=1");
         Assert.InRange(answered - sent, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(6));
         Assert.DoesNotContain(pings, at => at > sent + TimeSpan.FromSeconds(1) && at < answered);
-        Assert.InRange(pings.Count(at => at > answered), 2, 6);
+        Assert.InRange(pings.Count(at => at > answered), 2, 8);
         Assert.Contains(server.Log, line => line.Contains("watchdog: export0 has had requests in flight", StringComparison.Ordinal));
     }
 
