@@ -41,7 +41,7 @@ internal static class DmpCommandLine
         {
             // "No command" is implied by an unknown one; name the unknown one instead.
             ParseError error = result.Errors.FirstOrDefault(e => result.UnmatchedTokens.Any(e.Message.Contains)) ?? result.Errors[0];
-            Console.Error.WriteLine($"dmp: {error.Message} (see 'dmp --help')");
+            Console.Error.WriteLine($"{Daemon.DaemonLog.ErrorPrefix}dmp: {error.Message} (see 'dmp --help')");
             return UsageError;
         }
 
@@ -52,7 +52,7 @@ internal static class DmpCommandLine
         catch (Exception exception) when (exception is CommandException or NativeException or InvalidOperationException
             or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"dmp: {exception.Message}");
+            Console.Error.WriteLine($"{Daemon.DaemonLog.ErrorPrefix}dmp: {exception.Message}");
             return Failure;
         }
     }

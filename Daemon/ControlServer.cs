@@ -105,13 +105,13 @@ internal sealed class ControlServer : IDisposable
             int error = DescriptorPassing.Send((int)client.SafeHandle.DangerousGetHandle(), text, [.. descriptors.Select(fd => fd.Value)]);
             if (error != 0)
             {
-                DaemonLog.Write($"control client: sending {descriptors.Count} descriptors: {Errno.Describe(error)}");
+                DaemonLog.Warning($"control client: sending {descriptors.Count} descriptors: {Errno.Describe(error)}");
             }
         }
         catch (Exception exception)
         {
             // A client that vanished, or anything else: the daemon logs it and keeps serving.
-            DaemonLog.Write($"control client: {exception.Message}");
+            DaemonLog.Warning($"control client: {exception.Message}");
         }
     }
 

@@ -42,7 +42,7 @@ internal sealed partial class DaemonHost
             // Whatever a request runs into, the daemon answers it and carries on serving.
             if (exception is not (NativeException or InvalidOperationException or IOException or FormatException))
             {
-                DaemonLog.Write($"control request '{string.Join(' ', request)}': {exception}");
+                DaemonLog.Error($"control request '{string.Join(' ', request)}': {exception}");
             }
 
             return ControlReply.Failure(exception.Message);

@@ -109,7 +109,7 @@ internal sealed partial class DaemonHost
         _tree.RemoveDevice(device.Name);
         if (device.Detach(_kernel!.Netlink, storeInUse: !clientsEnded) is { } problem)
         {
-            DaemonLog.Write(problem);
+            DaemonLog.Warning(problem);
         }
 
         _statistics.RemoveDevice(device.Statistics);
@@ -121,8 +121,19 @@ internal sealed partial class DaemonHost
     private static List<(string Name, string Target)> HoldersOf(IEnumerable<string> devices) =>
         devices.SelectMany(SysBlock.Holders).Distinct().Select(holder => (SysBlock.DmName(holder) ?? holder, $"/sys/block/{holder}")).ToList();
 
-    /// <summary>The device table: what is served, and what was left alone of a daemon that died.</summary>
-    private void SaveDeviceTable() => DeviceTable.Write(_run.DeviceTable, [.. _devices.Select(device => device.Record), .. _leftAlone]);
+    /// <summary>The device table: what is served, and what was left alone of a daemon that died; and systemd's status line.</summary>
+    private void SaveDeviceTable()
+    {
+        DeviceTable.Write(_run.DeviceTable, [.. _devices.Select(device => device.Record), .. _leftAlone]);
+        if (!_stopped)
+        {
+            _notifier.Status(ServiceStatus());
+        }
+    }
+
+    /// <summary>What systemd shows as the service's status: "serving 2 devices: nbd0, nbd1".</summary>
+    private string ServiceStatus() =>
+        $"serving {_devices.Count} device{(_devices.Count == 1 ? "" : "s")}{(_devices.Count > 0 ? ": " : "")}{string.Join(", ", _devices.Select(device => device.Name))}";
 
     /// <summary>stat/reset: zeroes every counter and takes the kernel's counters as each device's new baseline.</summary>
     private void ResetStatistics() => _ = ClearStatistics(null);
@@ -136,7 +147,7 @@ internal sealed partial class DaemonHost
         }
         catch (Exception exception)
         {
-            DaemonLog.Write($"{step}: {exception.Message}");
+            DaemonLog.Error($"{step}: {exception.Message}");
         }
     }
 

@@ -46,7 +46,7 @@ internal sealed partial class DaemonHost
             DateTime deadline = DateTime.UtcNow + HandOverTimeout;
             if (!_devices.TrueForAll(device => device.AwaitHandOver(deadline)))
             {
-                _devices.ForEach(device => device.Resume(DaemonLog.Write));
+                _devices.ForEach(device => device.Resume(DaemonLog.Warning));
                 return ControlReply.Failure($"requests still running after {HandOverTimeout.TotalSeconds} s (a backing that hangs?): nothing was handed over");
             }
 
@@ -62,7 +62,7 @@ internal sealed partial class DaemonHost
             }
 
             _handedOver = true;
-            DaemonLog.Write($"handed over {descriptors.Count} sockets of {_devices.Count} devices to the new daemon");
+            DaemonLog.Info($"handed over {descriptors.Count} sockets of {_devices.Count} devices to the new daemon");
             _stopSignals.Request();
             return new ControlReply(lines, null, descriptors);
         }

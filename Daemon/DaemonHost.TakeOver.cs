@@ -18,7 +18,7 @@ internal sealed partial class DaemonHost
         IReadOnlyList<DeviceRecord> records = DeviceTable.Read(_run.DeviceTable, out IReadOnlyList<string> unreadable);
         foreach (string line in unreadable)
         {
-            DaemonLog.Write($"{line}: left alone");
+            DaemonLog.Warning($"{line}: left alone");
         }
 
         // The mount of the daemon that died answers nothing (ENOTCONN) until it is taken away.
@@ -47,7 +47,7 @@ internal sealed partial class DaemonHost
         string backend = SysBlock.Exists(record.Name) ? SysBlock.Backend(record.Name) : "";
         if (backend != BackendIdentifier(_run))
         {
-            DaemonLog.Write($"{record.Name}: not taken over: it is no longer ours (its backend is '{backend}'), so it is left alone and no longer listed");
+            DaemonLog.Warning($"{record.Name}: not taken over: it is no longer ours (its backend is '{backend}'), so it is left alone and no longer listed");
             return;
         }
 
@@ -68,7 +68,7 @@ internal sealed partial class DaemonHost
         }
         catch (Exception exception) when (exception is NativeException or InvalidOperationException or IOException or InvalidDataException)
         {
-            DaemonLog.Write($"{record.Name}: not taken over, left as it is: {exception.Message}");
+            DaemonLog.Warning($"{record.Name}: not taken over, left as it is: {exception.Message}");
             _leftAlone.Add(record);
         }
     }

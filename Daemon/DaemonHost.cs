@@ -26,6 +26,7 @@ internal sealed partial class DaemonHost : IDisposable
     private readonly NbdExportCatalog _catalog = new();
     private readonly TraceHub _trace = new();
     private readonly StopSignals _stopSignals = new();
+    private readonly ServiceNotifier _notifier = new();
 
     /// <summary>Guards the device list and the daemon's state; taken by control requests, resets and stopping.</summary>
     private readonly Lock _lifecycle = new();
@@ -54,7 +55,7 @@ internal sealed partial class DaemonHost : IDisposable
         _handedOverSockets = handedOverSockets;
         _statistics = new ModuleStatistics(options.Statistics, CounterStorage.InDirectory(_run.CountersDirectory));
         _tree = new ModuleTree(
-            _statistics, options.Parameters, () => HoldersOf(_catalog.List().Select(export => export.Name)), ResetStatistics, _trace, DaemonLog.Write);
+            _statistics, options.Parameters, () => HoldersOf(_catalog.List().Select(export => export.Name)), ResetStatistics, _trace, DaemonLog.Warning);
     }
 
     /// <summary>Marks our devices in /sys/block/nbdN/backend, so a clean-up never touches anyone else's.</summary>
@@ -81,6 +82,7 @@ internal sealed partial class DaemonHost : IDisposable
 
         using (host)
         {
+            host._notifier.StartWatchdog(host._statistics); // from the start: attaching devices may take a while
             try
             {
                 host.Start();
@@ -94,7 +96,10 @@ internal sealed partial class DaemonHost : IDisposable
             }
 
             string verb = handOver ? "took over from the daemon before" : takeOver ? "took over" : "loaded";
-            DaemonLog.Write($"{verb}: {string.Join(", ", host._devices.Select(device => $"{device.Name} ({device.Backing})"))}; {IoUringStatus.Line}");
+            DaemonLog.Info($"{verb}: {string.Join(", ", host._devices.Select(device => $"{device.Name} ({device.Backing})"))}; {IoUringStatus.Line}");
+
+            // Before the launcher learns that we serve and exits, so that systemd has our pid as the main one by then.
+            host._notifier.Ready(host.ServiceStatus());
             DaemonLauncher.Report(ControlReply.Success(
                 [.. host._devices.Select(device => host._takeOver ? host.DescribeTakenOver(device) : Describe(device)),
                     .. host._leftAlone.Select(record => $"{record.Name}: left alone (see {host._run.LogFile})"),
@@ -102,7 +107,7 @@ internal sealed partial class DaemonHost : IDisposable
             DaemonLauncher.DetachStandardStreams();
 
             host._stopSignals.Wait();
-            host.Stop(forGood: !host._handedOver);
+            host.Stop(forGood: !host._handedOver && !host._stopSignals.LetGo);
             return 0;
         }
     }
@@ -115,6 +120,7 @@ internal sealed partial class DaemonHost : IDisposable
         // thread, so the process does not exit before the unloading client has its reply.
         _control?.Dispose();
         _stopSignals.Dispose();
+        _notifier.Dispose();
     }
 
     private void Start()
@@ -123,13 +129,17 @@ internal sealed partial class DaemonHost : IDisposable
         _pidFile = _handedOverSockets is not null
             ? AwaitPidFile()
             : PidFile.TryAcquire(_run.PidFile) ?? throw new InvalidOperationException($"could not load module dmp: {Errno.Describe(LibC.EEXIST)}");
-        DaemonLauncher.RedirectStandardError(_run.LogFile);
+        if (!DaemonLog.ToJournal)
+        {
+            DaemonLauncher.RedirectStandardError(_run.LogFile);
+        }
+
         _memoryPressure = MemoryPressureStatus.Apply();
-        DaemonLog.Write(_memoryPressure.Line);
+        DaemonLog.Info(_memoryPressure.Line);
 
         NbdNetlinkClient netlink = NbdNetlinkClient.TryOpen()
             ?? throw new InvalidOperationException("the kernel has no nbd support (the nbd module is not loaded)");
-        _kernel = new KernelAttachment(netlink, BackendIdentifier(_run), _options.ReattachTimeout, _run, _trace, DaemonLog.Write);
+        _kernel = new KernelAttachment(netlink, BackendIdentifier(_run), _options.ReattachTimeout, _run, _trace, DaemonLog.Warning);
         if (_takeOver)
         {
             TakeOver();
@@ -175,11 +185,11 @@ internal sealed partial class DaemonHost : IDisposable
     private void StartServices()
     {
         Directory.CreateDirectory(_run.ModuleMount);
-        _sysfs = FuseServer.Mount(_run.ModuleMount, _tree.Tree, DaemonLog.Write);
+        _sysfs = FuseServer.Mount(_run.ModuleMount, _tree.Tree, DaemonLog.Warning);
         _control = ControlServer.Start(_run.ControlSocket, HandleControlRequest);
         if (_options.Listen.Count > 0)
         {
-            _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Write);
+            _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Warning);
         }
 
         if (_options.MetricsTextfile is { } textfile)
@@ -204,6 +214,8 @@ internal sealed partial class DaemonHost : IDisposable
 
             _stopped = true;
         }
+
+        _notifier.Stopping(forGood ? "unloading" : "exiting; the devices wait for the next daemon to take them over");
 
         // Each step is attempted whatever happened to the one before. NBD clients go first: their requests
         // use the stores the devices are about to close. The stat tree is unmounted outside the lock, since

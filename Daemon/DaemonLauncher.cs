@@ -43,6 +43,13 @@ internal static class DaemonLauncher
             start.ArgumentList.Add(argument);
         }
 
+        // Under systemd, this process is the unit's main process only until the daemon says READY=1 with MAINPID=
+        // (ServiceNotifier): a watchdog meant for this process is the daemon's.
+        if (Environment.GetEnvironmentVariable("WATCHDOG_PID") == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            start.Environment.Remove("WATCHDOG_PID");
+        }
+
         using Process daemon = Process.Start(start)!;
         daemon.StandardInput.Close();
 

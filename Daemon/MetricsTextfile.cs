@@ -42,7 +42,7 @@ internal sealed class MetricsTextfile : IDisposable
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            DaemonLog.Write($"metrics textfile {_path}: {exception.Message}");
+            DaemonLog.Error($"metrics textfile {_path}: {exception.Message}");
         }
     }
 

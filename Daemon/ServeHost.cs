@@ -35,7 +35,7 @@ internal sealed class ServeHost : IDisposable
         _run = run;
         _readOnly = readOnly;
         _statistics = new ModuleStatistics(options.Statistics);
-        _tree = new ModuleTree(_statistics, options.Parameters, () => [], _statistics.Reset, _trace, DaemonLog.Write);
+        _tree = new ModuleTree(_statistics, options.Parameters, () => [], _statistics.Reset, _trace, DaemonLog.Warning);
     }
 
     /// <summary>The name of the export serving backing number <paramref name="index"/>.</summary>
@@ -51,10 +51,15 @@ internal sealed class ServeHost : IDisposable
 
         using var host = new ServeHost(options, run, readOnly);
         using var stop = new StopSignals();
+        using var notifier = new ServiceNotifier(); // stops watching before the host goes
+        notifier.StartWatchdog(host._statistics);
         host.Start();
-        DaemonLog.Write($"ready: serving {string.Join(", ", host._catalog.List().Select(entry => $"{entry.Name} ({entry.Export.Store.Description}, {entry.Export.Size} bytes)"))} on {string.Join(", ", host._server!.Addresses)}; {IoUringStatus.Line}");
+        DaemonLog.Info($"ready: serving {string.Join(", ", host._catalog.List().Select(entry => $"{entry.Name} ({entry.Export.Store.Description}, {entry.Export.Size} bytes)"))} on {string.Join(", ", host._server!.Addresses)}; {IoUringStatus.Line}");
+        int exports = host._catalog.List().Count;
+        notifier.Ready($"serving {exports} export{(exports == 1 ? "" : "s")} on {string.Join(", ", host._server.Addresses)}");
         stop.Wait();
-        DaemonLog.Write("stopping");
+        notifier.Stopping("stopping");
+        DaemonLog.Info("stopping");
         return 0;
     }
 
@@ -106,7 +111,7 @@ internal sealed class ServeHost : IDisposable
             });
         }
 
-        _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Write);
+        _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Warning);
     }
 
     private (string Name, DeviceFaults Faults)? FindFaults(string name) =>
@@ -130,11 +135,11 @@ internal sealed class ServeHost : IDisposable
             }
 
             Directory.CreateDirectory(run.ModuleMount);
-            _sysfs = FuseServer.Mount(run.ModuleMount, _tree.Tree, DaemonLog.Write);
+            _sysfs = FuseServer.Mount(run.ModuleMount, _tree.Tree, DaemonLog.Warning);
         }
         catch (Exception exception) when (exception is NativeException or InvalidOperationException)
         {
-            DaemonLog.Write($"the stat tree is not mounted: {exception.Message}");
+            DaemonLog.Warning($"the stat tree is not mounted: {exception.Message}");
         }
     }
 }

@@ -31,6 +31,13 @@ internal static unsafe class StandardStreams
         }
     }
 
+    /// <summary>Whether <paramref name="fd"/> is open on the file with this device and inode number (as <c>JOURNAL_STREAM</c> names one).</summary>
+    public static bool Is(int fd, ulong device, ulong inode)
+    {
+        stat status;
+        return LibC.fstat(fd, &status) == 0 && (ulong)status.st_dev == device && (ulong)status.st_ino == inode;
+    }
+
     /// <summary>Makes each of <paramref name="targets"/> refer to <paramref name="path"/>, opened with <paramref name="flags"/>.</summary>
     public static void Redirect(string path, int flags, params ReadOnlySpan<int> targets)
     {

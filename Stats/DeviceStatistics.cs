@@ -142,6 +142,28 @@ internal sealed unsafe class DeviceStatistics : IDisposable
         }
     }
 
+    /// <summary>
+    /// Adds where each connection counting here now stands; the caller holds the module's lock. Read from the counters
+    /// the request path keeps anyway, so that watching costs it nothing.
+    /// </summary>
+    internal void AddProgressLocked(List<ConnectionProgress> into)
+    {
+        for (int slot = 0; slot < CounterFile.ShardCapacity; slot++)
+        {
+            ShardCounters* counters = SlotAt(slot);
+            if (counters->State == ShardState.InUse)
+            {
+                long inFlight = 0;
+                for (int operation = 0; operation < IoCounters.OperationCount; operation++)
+                {
+                    inFlight += Volatile.Read(ref counters->InFlight[operation]);
+                }
+
+                into.Add(new ConnectionProgress((nint)counters, Name, Volatile.Read(ref counters->Sequence), inFlight));
+            }
+        }
+    }
+
     /// <summary>Unmaps the counters, once the device's connections have ended.</summary>
     public void Dispose() => _memory.Dispose();
 

@@ -80,6 +80,18 @@ internal sealed unsafe class ModuleStatistics
         }
     }
 
+    /// <summary>Where every connection of every device stands (<see cref="ConnectionProgress"/>), for the watchdog.</summary>
+    public List<ConnectionProgress> Progress()
+    {
+        var progress = new List<ConnectionProgress>();
+        lock (Lock)
+        {
+            _devices.ForEach(device => device.AddProgressLocked(progress));
+        }
+
+        return progress;
+    }
+
     /// <summary>Each device's name and counters, for renderings that label by device (the metrics).</summary>
     public IEnumerable<(string Device, IoCounters Counters)> DeviceSnapshots() =>
         Devices.Select(device => (device.Name, device.Snapshot()));

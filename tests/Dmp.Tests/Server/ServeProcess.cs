@@ -12,17 +12,24 @@ internal sealed class ServeProcess : IDisposable
     private readonly Process _process;
     private readonly List<string> _log = [];
 
-    public ServeProcess(string arguments, bool withRunDirectory = false)
+    /// <param name="environment">Variables to set for it (NOTIFY_SOCKET, say).</param>
+    public ServeProcess(string arguments, bool withRunDirectory = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("dmp-serve-").FullName;
         File.SetUnixFileMode(Directory, (UnixFileMode)0x1ed);
         Socket = Path.Combine(Directory, "nbd.sock");
         string runDirectory = withRunDirectory ? $" --run-dir {RunDirectory}" : "";
-        _process = Process.Start(new ProcessStartInfo(DmpBinary.Path, $"serve{runDirectory} --listen unix:{Socket} {arguments}")
+        var start = new ProcessStartInfo(DmpBinary.Path, $"serve{runDirectory} --listen unix:{Socket} {arguments}")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
-        })!;
+        };
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        _process = Process.Start(start)!;
         _process.ErrorDataReceived += (_, line) =>
         {
             lock (_log)
@@ -51,6 +58,8 @@ internal sealed class ServeProcess : IDisposable
     public string Socket { get; }
 
     public string RunDirectory => Path.Combine(Directory, "run");
+
+    public int Pid => _process.Id;
 
     /// <summary>The NBD URI of an export, as libnbd's tools take it.</summary>
     public string Uri(string export = "") => $"nbd+unix:///{export}?socket={Socket}";
