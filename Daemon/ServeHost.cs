@@ -1,3 +1,4 @@
+using Dmp.Http;
 using Dmp.Nbd;
 using Dmp.Native;
 using Dmp.Stats;
@@ -28,6 +29,7 @@ internal sealed class ServeHost : IDisposable
     private FuseServer? _sysfs;
     private ControlServer? _control;
     private NbdServer? _server;
+    private MetricsHttpServer? _metricsServer;
 
     private ServeHost(DaemonOptions options, RunDirectory? run, bool readOnly)
     {
@@ -52,15 +54,19 @@ internal sealed class ServeHost : IDisposable
         using var host = new ServeHost(options, run, readOnly);
         using var stop = new StopSignals();
         host.Start();
-        DaemonLog.Write($"ready: serving {string.Join(", ", host._catalog.List().Select(entry => $"{entry.Name} ({entry.Export.Store.Description}, {entry.Export.Size} bytes)"))} on {string.Join(", ", host._server!.Addresses)}; {IoUringStatus.Line}");
+        DaemonLog.Write($"ready: serving {string.Join(", ", host._catalog.List().Select(entry => $"{entry.Name} ({entry.Export.Store.Description}, {entry.Export.Size} bytes)"))} on {string.Join(", ", host._server!.Addresses)}{MetricsLine(host._metricsServer)}; {IoUringStatus.Line}");
         stop.Wait();
         DaemonLog.Write("stopping");
         return 0;
     }
 
+    private static string MetricsLine(MetricsHttpServer? server) =>
+        server is null ? "" : $", metrics on {string.Join(", ", server.Addresses)}";
+
     public void Dispose()
     {
         _server?.Dispose(); // clients first: they use the stores
+        _metricsServer?.Dispose();
         _control?.Dispose();
         _sysfs?.Dispose();
         if (_server?.AllClientsEnded != false)
@@ -104,6 +110,11 @@ internal sealed class ServeHost : IDisposable
                 _ when FaultRequests.Handles(request) => FaultRequests.Handle(request, FindFaults, AllFaults),
                 _ => ControlReply.Failure("dmp serve answers only statistics and fault requests"),
             });
+        }
+
+        if (_options.MetricsListen is { Count: > 0 } metricsListen)
+        {
+            _metricsServer = MetricsHttpServer.Start(metricsListen, () => MetricsExposition.Format(_statistics), DaemonLog.Write);
         }
 
         _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Write);
