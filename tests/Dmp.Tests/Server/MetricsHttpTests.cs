@@ -183,7 +183,7 @@ public sealed class MetricsHttpTests : IDisposable
         AssertAScrapeWorks();
     }
 
-    private static int FreeTcpPort()
+    internal static int FreeTcpPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
