@@ -60,9 +60,6 @@ internal sealed class ServeHost : IDisposable
         return 0;
     }
 
-    private static string MetricsLine(MetricsHttpServer? server) =>
-        server is null ? "" : $", metrics on {string.Join(", ", server.Addresses)}";
-
     public void Dispose()
     {
         _server?.Dispose(); // clients first: they use the stores
@@ -148,4 +145,8 @@ internal sealed class ServeHost : IDisposable
             DaemonLog.Write($"the stat tree is not mounted: {exception.Message}");
         }
     }
+
+    /// <summary>The ready line's mention of the metrics listeners, if any.</summary>
+    private static string MetricsLine(MetricsHttpServer? server) =>
+        server is null ? "" : $", metrics on {string.Join(", ", server.Addresses)}";
 }
