@@ -9,8 +9,10 @@ namespace Dmp.Http;
 /// <summary>
 /// Serves the metrics over HTTP (<c>--metrics-listen</c>) on threads of its own, never on the request path's:
 /// a thread per listener accepts, a thread per connection reads one request head and answers it, then closes.
-/// Bounded so that no client can make it hold more: <see cref="MaxConnections"/> at once (one more is closed
-/// at once), a head of at most <see cref="HttpRequestParser.MaxHeadLength"/>, sent within <see cref="HeadTimeout"/>.
+/// Bounded so that no client can make it hold more: <see cref="MaxConnections"/> at once, a head of at most
+/// <see cref="HttpRequestParser.MaxHeadLength"/>, sent within <see cref="HeadTimeout"/>. When all are taken, a new
+/// connection evicts the oldest one still waiting for its head (so a flood of idle connections cannot keep a
+/// scraper out for long), or is closed at once if every one is being answered.
 /// </summary>
 internal sealed class MetricsHttpServer : IDisposable
 {
@@ -26,6 +28,9 @@ internal sealed class MetricsHttpServer : IDisposable
     /// <summary>How long sending the response may stall on a client that does not read it.</summary>
     private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a new connection waits for the one it evicted to end before it gives up its turn.</summary>
+    private static readonly TimeSpan EvictionTimeout = TimeSpan.FromSeconds(1);
+
     /// <summary>How long to read and discard what a client still sends after its response, so that closing does not reset the connection before it has read the response.</summary>
     private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(1);
 
@@ -33,7 +38,7 @@ internal sealed class MetricsHttpServer : IDisposable
     private readonly Action<string> _log;
     private readonly List<(NbdListenAddress Address, FileDescriptor Socket, Thread Thread)> _listeners = [];
     private readonly Lock _lock = new();
-    private readonly Dictionary<FileDescriptor, Thread> _connections = [];
+    private readonly List<MetricsHttpConnection> _connections = [];
     private bool _disposed;
 
     private MetricsHttpServer(Func<string> metrics, Action<string> log)
@@ -91,26 +96,27 @@ internal sealed class MetricsHttpServer : IDisposable
             }
         }
 
-        // A connection leaves the set before its socket closes, so no reused descriptor number is shut down here.
-        Thread[] threads;
+        // A connection leaves the list before its socket closes, so no reused descriptor number is shut down here.
+        MetricsHttpConnection[] connections;
         lock (_lock)
         {
-            threads = [.. _connections.Values];
-            foreach (FileDescriptor connection in _connections.Keys)
+            connections = [.. _connections];
+            foreach (MetricsHttpConnection connection in connections)
             {
-                StreamSocket.Shutdown(connection.Value);
+                StreamSocket.Shutdown(connection.Socket.Value);
             }
         }
 
-        Array.ForEach(threads, thread => thread.Join());
+        // Every one was started: the accept threads, which start them, have ended.
+        Array.ForEach(connections, connection => connection.Thread!.Join());
     }
 
     private void AcceptLoop(FileDescriptor listener)
     {
         while (true)
         {
-            FileDescriptor? connection = SocketListener.Accept(listener.Value, out int errno);
-            if (connection is null)
+            FileDescriptor? socket = SocketListener.Accept(listener.Value, out int errno);
+            if (socket is null)
             {
                 if (errno != LibC.EINVAL)
                 {
@@ -120,36 +126,73 @@ internal sealed class MetricsHttpServer : IDisposable
                 return;
             }
 
-            var thread = new Thread(Serve) { IsBackground = true, Name = "metrics client" };
-            lock (_lock)
+            if (Admit(new MetricsHttpConnection(socket)) is { } connection)
             {
-                if (_disposed || _connections.Count >= MaxConnections)
-                {
-                    connection.Dispose(); // a flood costs neither a thread nor memory
-                    continue;
-                }
+                connection.Thread!.Start(connection);
+            }
+            else
+            {
+                socket.Dispose(); // a flood costs neither a thread nor memory
+            }
+        }
+    }
 
-                _connections.Add(connection, thread);
+    /// <summary>Adds a connection to the list, evicting the oldest one still waiting for its head if the list is full.</summary>
+    /// <returns>The connection with its thread (not started), or null to close it.</returns>
+    private MetricsHttpConnection? Admit(MetricsHttpConnection connection)
+    {
+        MetricsHttpConnection? evicted;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return null;
             }
 
-            thread.Start(connection);
+            if (_connections.Count < MaxConnections)
+            {
+                return Add(connection);
+            }
+
+            evicted = _connections.FirstOrDefault(old => !old.Answering && !old.Evicted); // the list is in order of arrival
+            if (evicted is null)
+            {
+                return null;
+            }
+
+            evicted.Evicted = true;
+            StreamSocket.Shutdown(evicted.Socket.Value); // its poll wakes and its read sees the end
         }
+
+        evicted.Thread!.Join(EvictionTimeout);
+        lock (_lock)
+        {
+            return !_disposed && _connections.Count < MaxConnections ? Add(connection) : null;
+        }
+    }
+
+    private MetricsHttpConnection Add(MetricsHttpConnection connection)
+    {
+        connection.Thread = new Thread(Serve) { IsBackground = true, Name = "metrics client" };
+        _connections.Add(connection);
+        return connection;
     }
 
     /// <summary>A connection's thread: one request, one response, then the connection closes.</summary>
     private void Serve(object? state)
     {
-        var connection = (FileDescriptor)state!;
+        var connection = (MetricsHttpConnection)state!;
+        int fd = connection.Socket.Value;
         try
         {
-            if (ReadHead(connection.Value) is { } response)
+            if (ReadHead(fd) is { } request && StartAnswering(connection))
             {
-                Send(connection.Value, response);
+                Send(fd, request.Head is { } head ? MetricsRoutes.Respond(head, _metrics) : HttpResponse.Error(request.Status));
             }
         }
         catch (Exception exception)
         {
-            // Rendering or sending failed: this connection ends, the daemon goes on.
+            // Rendering or sending failed: this connection ends, the daemon goes on (an exception on this thread would end it).
             _log($"metrics: {exception.Message}");
         }
         finally
@@ -159,12 +202,22 @@ internal sealed class MetricsHttpServer : IDisposable
                 _connections.Remove(connection);
             }
 
-            connection.Dispose();
+            connection.Socket.Dispose();
         }
     }
 
-    /// <summary>Reads a request head and decides the response, or null to drop a client that was too slow or left.</summary>
-    private HttpResponse? ReadHead(int fd)
+    /// <summary>Marks the connection as being answered, so that it is no longer evicted; false if it already was.</summary>
+    private bool StartAnswering(MetricsHttpConnection connection)
+    {
+        lock (_lock)
+        {
+            connection.Answering = !connection.Evicted;
+            return connection.Answering;
+        }
+    }
+
+    /// <summary>Reads a request head: parsed, or refused, or null to drop a client that was too slow, left, or was evicted.</summary>
+    private static HttpParseResult? ReadHead(int fd)
     {
         var received = new byte[HttpRequestParser.MaxHeadLength];
         int length = 0;
@@ -192,14 +245,13 @@ internal sealed class MetricsHttpServer : IDisposable
             int end = HttpRequestParser.EndOfHead(received.AsSpan(0, length));
             if (end >= 0)
             {
-                HttpParseResult parsed = HttpRequestParser.Parse(received.AsSpan(0, end));
-                return parsed.Head is { } head ? MetricsRoutes.Respond(head, _metrics) : HttpResponse.Error(parsed.Status);
+                return HttpRequestParser.Parse(received.AsSpan(0, end));
             }
 
             int refusal = HttpRequestParser.CheckUnfinished(received.AsSpan(0, length));
             if (refusal != HttpStatus.Ok)
             {
-                return HttpResponse.Error(refusal);
+                return HttpParseResult.Refused(refusal);
             }
         }
     }
