@@ -121,6 +121,13 @@ internal static class CommonOptions
         HelpName = "PATH",
     };
 
+    public static Option<NbdListenAddress[]> MetricsListen { get; } = new("--metrics-listen")
+    {
+        Description = $"Serve the metrics over HTTP at ADDR (GET /metrics, Prometheus' text format): tcp:HOST:PORT (port {Http.MetricsHttpServer.DefaultPort} if left out) or unix:PATH (repeatable)",
+        HelpName = "ADDR",
+        CustomParser = result => ParseEach(result, text => NbdListenAddress.Parse(text, Http.MetricsHttpServer.DefaultPort)),
+    };
+
     /// <summary>Hidden: serve without counting, to measure what counting costs.</summary>
     public static Option<bool> NoStatistics { get; } = new("--no-statistics") { Hidden = true };
 
@@ -183,6 +190,7 @@ internal static class CommonOptions
         return new DaemonOptions(
             backings, size, RunDirectoryOf(result), result.GetValue(Listen) ?? [],
             textfile is null ? null : Path.GetFullPath(textfile), !result.GetValue(NoStatistics), CacheOf(result), ConnectionsOf(result),
-            result.CommandResult.Command.Options.Contains(ReattachTimeout) ? result.GetValue(ReattachTimeout) : default);
+            result.CommandResult.Command.Options.Contains(ReattachTimeout) ? result.GetValue(ReattachTimeout) : default,
+            result.GetValue(MetricsListen) ?? []);
     }
 }

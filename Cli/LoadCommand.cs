@@ -19,6 +19,7 @@ internal static class LoadCommand
             CommonOptions.Backings,
             CommonOptions.Size,
             CommonOptions.Listen,
+            CommonOptions.MetricsListen,
             CommonOptions.MetricsTextfile,
             CommonOptions.NoStatistics,
             CommonOptions.Cache,

@@ -18,6 +18,7 @@ internal static class ServeCommand
             CommonOptions.Backings,
             CommonOptions.Size,
             CommonOptions.Listen,
+            CommonOptions.MetricsListen,
             ReadOnly,
             CommonOptions.NoStatistics,
             CommonOptions.ServeCache,

@@ -1,3 +1,4 @@
+using Dmp.Http;
 using Dmp.Nbd;
 using Dmp.Native;
 using Dmp.Native.Nbd;
@@ -41,6 +42,7 @@ internal sealed partial class DaemonHost : IDisposable
     private ControlServer? _control;
     private NbdServer? _server;
     private MetricsTextfile? _textfile;
+    private MetricsHttpServer? _metricsServer;
     private bool _stopped;
 
     /// <summary>The sockets a running daemon handed over (<c>dmp restart</c>), by device; null when it did not.</summary>
@@ -103,7 +105,8 @@ internal sealed partial class DaemonHost : IDisposable
             DaemonLauncher.Report(ControlReply.Success(
                 [.. host._devices.Select(device => host._takeOver ? host.DescribeTakenOver(device) : Describe(device)),
                     .. host._leftAlone.Select(record => $"{record.Name}: left alone (see {host._run.LogFile})"),
-                    .. host._server?.Addresses.Select(address => $"listening on {address}") ?? []]));
+                    .. host._server?.Addresses.Select(address => $"listening on {address}") ?? [],
+                    .. host._metricsServer?.Addresses.Select(address => $"metrics on {address}") ?? []]));
             DaemonLauncher.DetachStandardStreams();
 
             host._stopSignals.Wait();
@@ -181,7 +184,7 @@ internal sealed partial class DaemonHost : IDisposable
         }
     }
 
-    /// <summary>The stat tree, the control socket, NBD listeners and the metrics textfile.</summary>
+    /// <summary>The stat tree, the control socket, NBD listeners, the metrics textfile and HTTP listeners.</summary>
     private void StartServices()
     {
         Directory.CreateDirectory(_run.ModuleMount);
@@ -195,6 +198,11 @@ internal sealed partial class DaemonHost : IDisposable
         if (_options.MetricsTextfile is { } textfile)
         {
             _textfile = new MetricsTextfile(textfile, () => MetricsExposition.Format(_statistics));
+        }
+
+        if (_options.MetricsListen is { Count: > 0 } metricsListen)
+        {
+            _metricsServer = MetricsHttpServer.Start(metricsListen, () => MetricsExposition.Format(_statistics), DaemonLog.Warning);
         }
     }
 
@@ -222,6 +230,7 @@ internal sealed partial class DaemonHost : IDisposable
         // a reset in progress on the FUSE thread needs it.
         BestEffort("stop serving NBD clients", () => _server?.Dispose());
         BestEffort("remove the metrics textfile", () => _textfile?.Dispose());
+        BestEffort("stop serving the metrics over HTTP", () => _metricsServer?.Dispose());
         BestEffort("unmount the stat tree", () => _sysfs?.Dispose());
         lock (_lifecycle)
         {

@@ -11,6 +11,7 @@ namespace Dmp.Daemon;
 /// <param name="Cache">How files and block devices are accessed.</param>
 /// <param name="Connections">Sockets per kernel nbd device (not used by serve, whose clients choose).</param>
 /// <param name="ReattachTimeout">How long a kernel device's requests wait for a new daemon when this one dies (not used by serve).</param>
+/// <param name="MetricsListen">Where to serve the metrics over HTTP (<c>--metrics-listen</c>); null or empty for nowhere.</param>
 internal sealed record DaemonOptions(
     IReadOnlyList<BackingSpec> Backings,
     long Size,
@@ -20,7 +21,8 @@ internal sealed record DaemonOptions(
     bool Statistics = true,
     CacheMode Cache = CacheMode.None,
     int Connections = 1,
-    TimeSpan ReattachTimeout = default)
+    TimeSpan ReattachTimeout = default,
+    IReadOnlyList<NbdListenAddress>? MetricsListen = null)
 {
     /// <summary>The default of <c>--reattach-timeout</c>: long enough for a person or a service manager to start a new daemon.</summary>
     public static readonly TimeSpan DefaultReattachTimeout = TimeSpan.FromMinutes(5);
@@ -31,6 +33,7 @@ internal sealed record DaemonOptions(
             .. Backings.Any(backing => backing.IsSized) ? ["--size", Size.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>(),
             .. Listen.SelectMany(address => new[] { "--listen", address.ToString() }),
             .. MetricsTextfile is null ? Array.Empty<string>() : ["--metrics-textfile", MetricsTextfile],
+            .. (MetricsListen ?? []).SelectMany(address => new[] { "--metrics-listen", address.ToString() }),
             .. Statistics ? Array.Empty<string>() : ["--no-statistics"],
             "--cache", Cache.Name(), "--connections", Connections.ToString(CultureInfo.InvariantCulture),
             "--reattach-timeout", Cli.DurationParser.Format(ReattachTimeout),
@@ -46,6 +49,7 @@ internal sealed record DaemonOptions(
         ("reattach_timeout", Cli.DurationParser.Format(ReattachTimeout)),
         ("listen", string.Join('\n', Listen.Select(address => address.ToString()))),
         ("metrics_textfile", MetricsTextfile ?? ""),
+        ("metrics_listen", string.Join('\n', (MetricsListen ?? []).Select(address => address.ToString()))),
         ("run_dir", RunDirectory.Path),
     ];
 }

@@ -1,3 +1,4 @@
+using Dmp.Http;
 using Dmp.Nbd;
 using Dmp.Native;
 using Dmp.Stats;
@@ -28,6 +29,7 @@ internal sealed class ServeHost : IDisposable
     private FuseServer? _sysfs;
     private ControlServer? _control;
     private NbdServer? _server;
+    private MetricsHttpServer? _metricsServer;
 
     private ServeHost(DaemonOptions options, RunDirectory? run, bool readOnly)
     {
@@ -54,7 +56,7 @@ internal sealed class ServeHost : IDisposable
         using var notifier = new ServiceNotifier(); // stops watching before the host goes
         notifier.StartWatchdog(host._statistics);
         host.Start();
-        DaemonLog.Info($"ready: serving {string.Join(", ", host._catalog.List().Select(entry => $"{entry.Name} ({entry.Export.Store.Description}, {entry.Export.Size} bytes)"))} on {string.Join(", ", host._server!.Addresses)}; {IoUringStatus.Line}");
+        DaemonLog.Info($"ready: serving {string.Join(", ", host._catalog.List().Select(entry => $"{entry.Name} ({entry.Export.Store.Description}, {entry.Export.Size} bytes)"))} on {string.Join(", ", host._server!.Addresses)}{MetricsLine(host._metricsServer)}; {IoUringStatus.Line}");
         int exports = host._catalog.List().Count;
         notifier.Ready($"serving {exports} export{(exports == 1 ? "" : "s")} on {string.Join(", ", host._server.Addresses)}");
         stop.Wait();
@@ -66,6 +68,7 @@ internal sealed class ServeHost : IDisposable
     public void Dispose()
     {
         _server?.Dispose(); // clients first: they use the stores
+        _metricsServer?.Dispose();
         _control?.Dispose();
         _sysfs?.Dispose();
         if (_server?.AllClientsEnded != false)
@@ -111,6 +114,11 @@ internal sealed class ServeHost : IDisposable
             });
         }
 
+        if (_options.MetricsListen is { Count: > 0 } metricsListen)
+        {
+            _metricsServer = MetricsHttpServer.Start(metricsListen, () => MetricsExposition.Format(_statistics), DaemonLog.Warning);
+        }
+
         _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Warning);
     }
 
@@ -142,4 +150,8 @@ internal sealed class ServeHost : IDisposable
             DaemonLog.Warning($"the stat tree is not mounted: {exception.Message}");
         }
     }
+
+    /// <summary>The ready line's mention of the metrics listeners, if any.</summary>
+    private static string MetricsLine(MetricsHttpServer? server) =>
+        server is null ? "" : $", metrics on {string.Join(", ", server.Addresses)}";
 }

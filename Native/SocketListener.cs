@@ -78,12 +78,17 @@ internal static unsafe class SocketListener
     public static void SetNoDelay(int fd) => _ = SetOption(fd, TcpLevel, TcpNoDelay, 1);
 
     /// <summary>Makes blocking reads fail with EAGAIN after <paramref name="timeout"/>; zero waits forever.</summary>
-    public static void SetReceiveTimeout(int fd, TimeSpan timeout)
+    public static void SetReceiveTimeout(int fd, TimeSpan timeout) => SetTimeout(fd, LibC.SO_RCVTIMEO, timeout);
+
+    /// <summary>Makes blocking sends give up (EAGAIN) after <paramref name="timeout"/> with no progress; zero waits forever.</summary>
+    public static void SetSendTimeout(int fd, TimeSpan timeout) => SetTimeout(fd, LibC.SO_SNDTIMEO, timeout);
+
+    private static void SetTimeout(int fd, int option, TimeSpan timeout)
     {
         long* value = stackalloc long[2]; // struct timeval { tv_sec; tv_usec; }
         value[0] = (long)timeout.TotalSeconds;
         value[1] = timeout.Microseconds;
-        _ = LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_RCVTIMEO, value, sizeof(long) * 2);
+        _ = LibC.setsockopt(fd, LibC.SOL_SOCKET, option, value, sizeof(long) * 2);
     }
 
     private static int SetOption(int fd, int level, int option, int value) =>

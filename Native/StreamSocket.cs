@@ -101,6 +101,9 @@ internal static unsafe class StreamSocket
     /// <summary>Wakes any thread blocked on the socket; its reads then see end of stream.</summary>
     public static void Shutdown(int fd) => _ = LibC.shutdown(fd, LibC.SHUT_RDWR);
 
+    /// <summary>Ends our direction of the stream (the peer reads end of stream) while still receiving.</summary>
+    public static void ShutdownSending(int fd) => _ = LibC.shutdown(fd, LibC.SHUT_WR);
+
     private static void Advance(ref msghdr message, long sent)
     {
         while (sent > 0 && message.msg_iovlen > 0)

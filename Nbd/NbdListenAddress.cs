@@ -6,7 +6,8 @@ namespace Dmp.Nbd;
 
 /// <summary>
 /// Where a server listens: <c>unix:PATH</c>, or <c>tcp:HOST:PORT</c> where HOST is an IP address
-/// (<c>[...]</c> for IPv6) or <c>localhost</c> and both parts may be left out (127.0.0.1, 10809).
+/// (<c>[...]</c> for IPv6) or <c>localhost</c> and both parts may be left out (127.0.0.1, and NBD's 10809 or the
+/// default port of whatever else listens there).
 /// </summary>
 internal sealed record NbdListenAddress(EndPoint EndPoint)
 {
@@ -15,14 +16,16 @@ internal sealed record NbdListenAddress(EndPoint EndPoint)
     private const string UnixScheme = "unix:";
     private const string TcpScheme = "tcp:";
 
-    public static NbdListenAddress Parse(string text)
+    public static NbdListenAddress Parse(string text) => Parse(text, DefaultPort);
+
+    public static NbdListenAddress Parse(string text, int defaultPort)
     {
         if (text.StartsWith(UnixScheme, StringComparison.Ordinal) && text.Length > UnixScheme.Length)
         {
             return new NbdListenAddress(new UnixDomainSocketEndPoint(Path.GetFullPath(text[UnixScheme.Length..])));
         }
 
-        if (text.StartsWith(TcpScheme, StringComparison.Ordinal) && TryParseTcp(text[TcpScheme.Length..]) is { } endPoint)
+        if (text.StartsWith(TcpScheme, StringComparison.Ordinal) && TryParseTcp(text[TcpScheme.Length..], defaultPort) is { } endPoint)
         {
             return new NbdListenAddress(endPoint);
         }
@@ -38,7 +41,7 @@ internal sealed record NbdListenAddress(EndPoint EndPoint)
         _ => TcpScheme + EndPoint,
     };
 
-    private static IPEndPoint? TryParseTcp(string hostAndPort)
+    private static IPEndPoint? TryParseTcp(string hostAndPort, int defaultPort)
     {
         string host = hostAndPort;
         string port = "";
@@ -64,7 +67,7 @@ internal sealed record NbdListenAddress(EndPoint EndPoint)
         }
 
         IPAddress? address = host.Length == 0 || host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out IPAddress? parsed) ? parsed : null;
-        int portNumber = DefaultPort;
+        int portNumber = defaultPort;
         bool portValid = port.Length == 0 || (int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out portNumber) && portNumber is > 0 and <= 65535);
         return address is not null && portValid ? new IPEndPoint(address, portNumber) : null;
     }

@@ -15,6 +15,7 @@ public class DaemonOptionsTests
     [InlineData("load|./-dash.img")]
     [InlineData("load|/tmp/a.img|--cache|writeback|--connections|3")]
     [InlineData("load|/dev/sdz|--cache|none|--connections|1")]
+    [InlineData("load|--metrics-listen|tcp:|--metrics-listen|unix:/run/dmp-metrics.sock|--metrics-listen|tcp:[::1]:9000")]
     public void The_daemon_command_line_reproduces_the_load_options(string load)
     {
         DaemonOptions options = Parse(load.Split('|'));
@@ -26,6 +27,16 @@ public class DaemonOptionsTests
         Assert.Equal(options.RunDirectory.Path, daemon.RunDirectory.Path);
         Assert.Equal(options.Cache, daemon.Cache);
         Assert.Equal(options.Connections, daemon.Connections);
+        Assert.Equal(options.MetricsListen, daemon.MetricsListen);
+    }
+
+    [Fact]
+    public void The_metrics_listen_addresses_are_kept_in_order_and_a_tcp_one_without_a_port_takes_10810()
+    {
+        DaemonOptions options = Parse(["load", "--metrics-listen", "tcp:", "--metrics-listen", "unix:/run/m.sock"]);
+
+        Assert.Equal(["tcp:127.0.0.1:10810", "unix:/run/m.sock"], options.MetricsListen!.Select(address => address.ToString()));
+        Assert.Equal("tcp:127.0.0.1:10810\nunix:/run/m.sock", options.Parameters.Single(parameter => parameter.Name == "metrics_listen").Value);
     }
 
     [Fact]
