@@ -5,7 +5,7 @@ CONFIG      ?= Release
 PUBLISH_DIR := build/publish
 # The product's sources: not the tests, and not what the build itself generates under obj/ and bin/.
 SOURCES     := $(shell find . \( -path ./tests -o -path ./build -o -path ./obj -o -path ./bin -o -path ./.git \) -prune \
-                 -o \( -name '*.cs' -o -name '*.csproj' -o -name 'rd.xml' \) -print)
+                 -o \( -name '*.cs' -o -name '*.csproj' -o -name 'rd.xml' \) -print) VERSION
 
 .PHONY: all clean test unit-test vm-test bench-smoke bench demo deps
 
