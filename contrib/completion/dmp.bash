@@ -22,11 +22,11 @@ _dmp()
         esac
     done < <("${COMP_WORDS[0]}" "[suggest:${#line}]" "$line" 2>/dev/null)
 
-    local IFS=$'\n'
-    COMPREPLY=($(compgen -W "${offered[*]}" -- "$cur"))
+    local IFS=$'\n' # compgen -W splits its words on IFS
+    mapfile -t COMPREPLY < <(compgen -W "${offered[*]}" -- "$cur")
     if ((${#COMPREPLY[@]} == 0)) && [[ $cur != -* ]]; then
         compopt -o filenames 2>/dev/null
-        COMPREPLY=($(compgen -f -- "$cur"))
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     fi
 }
 
