@@ -48,14 +48,28 @@ fi
 if [[ $dmptab == yes ]]; then
     is "/etc/dmp/dmptab is the package's conffile" "$(dpkg-query -W -f '${Conffiles}' dmp | awk '{print $1}')" /etc/dmp/dmptab
 fi
-is "bash completes from the installed script" \
-    "$(bash -c 'source /usr/share/bash-completion/completions/dmp; COMP_WORDS=(dmp det); COMP_CWORD=1; COMP_LINE="dmp det"; COMP_POINT=7; _dmp; echo "${COMPREPLY[*]}"')" detach
+# complete LINE: what the installed bash completion offers for LINE (the cursor at its end), on one line.
+complete() {
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    bash -c 'source /usr/share/bash-completion/completions/dmp
+        COMP_LINE=$1 COMP_POINT=${#1}
+        read -ra COMP_WORDS <<<"$1"
+        [[ $1 != *" " ]] || COMP_WORDS+=("")
+        COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+        _dmp
+        echo "${COMPREPLY[*]}"' complete "$1"
+}
+is "bash completes a command from the installed script" "$(complete "dmp det")" detach
 
 # The installed binary does what ./dmp does (a named backing: a bare load would bring up the dmptab).
 ok "/usr/sbin/dmp load memory --size 16M" /usr/sbin/dmp load memory --size 16M
 is "nbd0 serves 16M" "$(cat /sys/block/nbd0/size)" 32768
 ok "dd writes 4k to nbd0" dd if=/dev/zero of=/dev/nbd0 bs=4k count=1 oflag=direct status=none
 like "stat/volumes counts it" "$(cat /run/dmp/module/stat/volumes)" $'write:\n reqs: 1\n'
+ok "dmsetup create pk1 on nbd0" dmsetup create pk1 --table "0 1024 linear /dev/nbd0 0"
+is "dmp detach completes to the daemon's device" "$(complete "dmp detach n")" nbd0
+is "dmp remove completes to the dm device the kernel says maps it" "$(complete "dmp remove p")" pk1
+ok "dmsetup remove pk1" dmsetup remove pk1
 ok "/usr/sbin/dmp unload" /usr/sbin/dmp unload
 fails "the run directory is gone" test -e /run/dmp
 
