@@ -25,11 +25,13 @@ zpty -w completion 'compadd() {
     (( $#added )) && print -r -l -- "<""match>"${^added} >/dev/tty
     builtin compadd "$@"
 }'
-zpty -w completion 'print -r -- "<rea""dy>"'
+# Tab completes and then says so, so that nothing is typed before the completion has run.
+zpty -w completion 'complete-and-say() { zle complete-word; print -r -- "<comp""leted>" >/dev/tty; }'
+zpty -w completion 'zle -N complete-and-say && bindkey "^I" complete-and-say && print -r -- "<rea""dy>"'
 await ready || exit 2
 zpty -w -n completion "$2"$'\t'
-sleep 1 # the completion runs dmp; its matches come before what is typed next
-zpty -w completion $'\C-e\C-u''print -r -- "<do""ne>"'
-await done || exit 2
+await completed || exit 2
+local matches=$output
+zpty -w completion $'\C-e\C-u''exit'
 zpty -d completion
-print -r -- ${output//$'\r'/} | sed -n 's/^.*<match>//p' | sort -u
+print -r -- ${matches//$'\r'/} | sed -n 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/^.*<match>//p' | sort -u
