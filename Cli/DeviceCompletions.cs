@@ -17,13 +17,23 @@ internal static class DeviceCompletions
 
     /// <summary>The dm devices on served devices: those <c>create</c> made, and any the kernel says map one.</summary>
     public static IEnumerable<CompletionItem> DmDevices(CompletionContext context) =>
-        Served(context)
-            .SelectMany(device => SysBlock.Holders(device.Name).Select(SysBlock.DmName).Append(device.CreatedFor))
-            .OfType<string>().Distinct().Order(StringComparer.Ordinal).Select(name => new CompletionItem(name));
+        Served(context).SelectMany(DmNamesOn).OfType<string>().Distinct().Order(StringComparer.Ordinal).Select(name => new CompletionItem(name));
 
     /// <summary>Either kind, for the commands that take a device by its nbd or its dm name.</summary>
     public static IEnumerable<CompletionItem> AnyDevices(CompletionContext context) =>
         NbdDevices(context).Concat(DmDevices(context));
+
+    private static string?[] DmNamesOn(DeviceRecord device)
+    {
+        try
+        {
+            return [.. SysBlock.Holders(device.Name).Select(SysBlock.DmName), device.CreatedFor];
+        }
+        catch (IOException)
+        {
+            return [device.CreatedFor]; // a dm device removed while it was looked at
+        }
+    }
 
     private static IReadOnlyList<DeviceRecord> Served(CompletionContext context)
     {
