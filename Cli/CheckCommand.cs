@@ -17,6 +17,8 @@ internal static class CheckCommand
     {
         Description = "A dm device (by name or dm-N) or an nbd device (nbdK); none means every device dmp serves",
         Arity = ArgumentArity.ZeroOrMore,
+        HelpName = "DEV", // help would otherwise list the completions
+        CompletionSources = { DeviceCompletions.AnyDevices },
     };
 
     public static Command Create()

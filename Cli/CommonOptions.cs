@@ -137,6 +137,7 @@ internal static class CommonOptions
         Description = "How files and block devices are accessed: none (O_DIRECT: no page cache in dmp) or writeback (the page cache; flushes are fdatasync)",
         HelpName = "MODE",
         DefaultValueFactory = _ => defaultMode,
+        CompletionSources = { CacheModes.None, CacheModes.Writeback },
         CustomParser = result =>
         {
             string text = result.Tokens[0].Value;

@@ -10,6 +10,13 @@ internal static class DeviceCommands
 {
     private static readonly Argument<string> Name = new("NAME") { Description = "The device-mapper device's name" };
 
+    private static readonly Argument<string> DmDevice = new("NAME")
+    {
+        Description = "The device-mapper device's name",
+        HelpName = "NAME", // help would otherwise list the completions
+        CompletionSources = { DeviceCompletions.DmDevices },
+    };
+
     private static readonly Option<string> Table = new("--table")
     {
         Description = "The original's table: \"0 LENGTH dmp DEVICE\" (sectors of 512 bytes)",
@@ -23,7 +30,12 @@ internal static class DeviceCommands
         CustomParser = result => CommonOptions.ParseEach(result, BackingSpec.Parse).FirstOrDefault()!,
     };
 
-    private static readonly Argument<string> NbdDevice = new("DEVICE") { Description = "The nbd device, as nbdK" };
+    private static readonly Argument<string> NbdDevice = new("DEVICE")
+    {
+        Description = "The nbd device, as nbdK",
+        HelpName = "DEVICE", // help would otherwise list the completions
+        CompletionSources = { DeviceCompletions.NbdDevices },
+    };
 
     public static Command CreateCreate() => Create(
         "create", "Create a dmp device: NAME proxies DEVICE, counted (dmsetup create NAME --table \"0 LEN dmp DEVICE\")",
@@ -37,8 +49,8 @@ internal static class DeviceCommands
 
     public static Command CreateRemove() => Create(
         "remove", "Remove a dmp device and the nbd device made for it (dmsetup remove NAME)",
-        [Name],
-        result => [DaemonHost.RemoveRequest, result.GetValue(Name)!]);
+        [DmDevice],
+        result => [DaemonHost.RemoveRequest, result.GetValue(DmDevice)!]);
 
     public static Command CreateAttach() => Create(
         "attach", "Serve BACKING on the next free nbd device",

@@ -10,7 +10,12 @@ namespace Dmp.Cli;
 /// </summary>
 internal static class FaultCommand
 {
-    private static readonly Argument<string> Device = new("DEVICE") { Description = "nbdK, or a dm device on one (by name, as create made it)" };
+    private static readonly Argument<string> Device = new("DEVICE")
+    {
+        Description = "nbdK, or a dm device on one (by name, as create made it)",
+        HelpName = "DEVICE", // help would otherwise list the completions
+        CompletionSources = { DeviceCompletions.AnyDevices },
+    };
 
     public static Command Create()
     {
@@ -23,7 +28,13 @@ internal static class FaultCommand
             new Command("add", "Add a fault rule to DEVICE, after its others (the first rule that fires acts)") { Device, rule },
             result => [FaultRequests.Add, result.GetValue(Device)!, string.Join(' ', result.GetValue(rule)!)]);
 
-        var optionalDevice = new Argument<string?>("DEVICE") { Description = "One device's rules (all devices' when left out)", Arity = ArgumentArity.ZeroOrOne };
+        var optionalDevice = new Argument<string?>("DEVICE")
+        {
+            Description = "One device's rules (all devices' when left out)",
+            Arity = ArgumentArity.ZeroOrOne,
+            HelpName = "DEVICE", // help would otherwise list the completions
+            CompletionSources = { DeviceCompletions.AnyDevices },
+        };
         var list = Request(
             new Command("list", "List fault rules: device, id, how often each fired, the rule") { optionalDevice },
             result => [FaultRequests.List, result.GetValue(optionalDevice) ?? ""]);

@@ -15,6 +15,7 @@ internal static class StatCommand
     {
         Description = "One device's statistics (nbdK under load, exportN under serve)",
         HelpName = "DEVICE",
+        CompletionSources = { DeviceCompletions.NbdDevices },
     };
 
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object" };

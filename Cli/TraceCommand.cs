@@ -21,6 +21,7 @@ internal static class TraceCommand
     {
         Description = "Only this device's requests: nbdK (exportN under serve), or a dm device on dmp devices",
         HelpName = "NAME",
+        CompletionSources = { DeviceCompletions.AnyDevices },
     };
 
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object per line" };
@@ -29,6 +30,7 @@ internal static class TraceCommand
     {
         Description = "Only this operation: read, write, write_zeroes, discard, flush or cache (repeatable)",
         HelpName = "OP",
+        CompletionSources = { _ => IoOperations.All.Select(operation => new System.CommandLine.Completions.CompletionItem(IoOperations.NameOf(operation))) },
         CustomParser = result => CommonOptions.ParseEach(result, name => IoOperations.All.Any(operation => IoOperations.NameOf(operation) == name)
             ? name
             : throw new FormatException($"--op: unknown operation '{name}': expected read, write, write_zeroes, discard, flush or cache")),
