@@ -24,6 +24,7 @@ internal static class DaemonCommand
             CommonOptions.Cache,
             CommonOptions.Connections,
             CommonOptions.ReattachTimeout,
+            CommonOptions.Config,
             TakeOver,
             HandOver,
         };

@@ -11,6 +11,7 @@ namespace Dmp.Daemon;
 /// <param name="Cache">How files and block devices are accessed.</param>
 /// <param name="Connections">Sockets per kernel nbd device (not used by serve, whose clients choose).</param>
 /// <param name="ReattachTimeout">How long a kernel device's requests wait for a new daemon when this one dies (not used by serve).</param>
+/// <param name="Config">The dmptab that declares the devices (then <paramref name="Backings"/> is empty), which reload reads again; null for none.</param>
 internal sealed record DaemonOptions(
     IReadOnlyList<BackingSpec> Backings,
     long Size,
@@ -20,7 +21,8 @@ internal sealed record DaemonOptions(
     bool Statistics = true,
     CacheMode Cache = CacheMode.None,
     int Connections = 1,
-    TimeSpan ReattachTimeout = default)
+    TimeSpan ReattachTimeout = default,
+    string? Config = null)
 {
     /// <summary>The default of <c>--reattach-timeout</c>: long enough for a person or a service manager to start a new daemon.</summary>
     public static readonly TimeSpan DefaultReattachTimeout = TimeSpan.FromMinutes(5);
@@ -34,6 +36,7 @@ internal sealed record DaemonOptions(
             .. Statistics ? Array.Empty<string>() : ["--no-statistics"],
             "--cache", Cache.Name(), "--connections", Connections.ToString(CultureInfo.InvariantCulture),
             "--reattach-timeout", Cli.DurationParser.Format(ReattachTimeout),
+            .. Config is null ? Array.Empty<string>() : ["--config", Config],
             "--", .. Backings.Select(backing => backing.ToString())];
 
     /// <summary>The options as the stat tree's <c>parameters/</c> shows them: name and value.</summary>
