@@ -107,6 +107,25 @@ public sealed class DmpTabTests
     }
 
     [Fact]
+    public void The_example_declares_nothing_and_its_commented_examples_show_every_option()
+    {
+        string path = System.IO.Path.Combine(Tests.Cli.DmpBinary.RepositoryRoot, "contrib", "dmptab");
+        string[] lines = File.ReadAllLines(path);
+
+        Assert.Empty(DmpTab.Read(path, CacheMode.None, 1));
+        string examples = string.Join('\n', lines.Select(line => System.Text.RegularExpressions.Regex.Replace(line, @"^#(?=\S)", "")));
+        IReadOnlyList<DmpTabEntry> entries = DmpTab.Parse(path, examples, CacheMode.None, 1);
+        Assert.Contains(entries, entry => entry.Backing == BackingSpec.Memory && entry.Size == 4L << 30);
+        Assert.Contains(entries, entry => entry.Cache == CacheMode.Writeback && entry.Connections == 2);
+        Assert.Contains(entries, entry => entry.ReadOnly && entry.Backing.ToString().StartsWith("/dev/disk/by-id/", StringComparison.Ordinal));
+        Assert.Contains(entries, entry => !entry.Mapped && entry.Backing.Kind == BackingKind.Zero);
+        foreach (string option in new[] { "size=", "cache=", "connections=", " ro ", " nodm " })
+        {
+            Assert.Contains(option, File.ReadAllText(path), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void A_file_that_is_not_there_is_said_so()
     {
         string missing = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"dmptab-{Guid.NewGuid():N}");

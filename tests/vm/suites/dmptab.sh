@@ -116,6 +116,9 @@ ok "... mounted" mount /dev/mapper/extra /mnt/extra
 sed -i '/^extra/d' "$tab"
 echo "more memory size=4M" >>"$tab"
 before=$(state)
+fails_saying "unload is refused while a dmptab device's file system is mounted" "... naming it" \
+    "^dmp: module dmp is in use: /dev/mapper/extra is open$" ./dmp unload
+is "... and nothing changed" "$(state)" "$before"
 fails_saying "reload refuses to remove the mounted device" "... saying why, and that nothing changed" \
     "^dmp: extra is in use: /dev/mapper/extra is open; nothing was changed$" ./dmp reload
 is "... and nothing changed: more is not added" "$(state)" "$before"
@@ -165,16 +168,24 @@ ok "unload" ./dmp unload
 
 # ---- a bare load reads /etc/dmp/dmptab ----
 mkdir -p /etc/dmp
-printf 'etc0 memory size=4M\netc1 zero size=1M,nodm\n' >/etc/dmp/dmptab
+printf 'etc0 memory size=4M\netc1 memory size=4M,nodm\n' >/etc/dmp/dmptab
 is "a bare load brings up /etc/dmp/dmptab" "$(./dmp load)" "etc0: nbd0, memory, 4194304 bytes, /dev/mapper/etc0
-etc1: nbd1, zero, 1048576 bytes"
+etc1: nbd1, memory, 4194304 bytes"
 echo "etc2 memory size=1M" >>/etc/dmp/dmptab
 like "reload reads it again" "$(./dmp reload)" "^etc2: added: nbd2, memory, 1048576 bytes, /dev/mapper/etc2$"
-ok "unload" ./dmp unload
-ok "... leaves nothing" nothing_loaded
+ok "a file system mounted on the nodm device" eval "mkfs.ext4 -q /dev/nbd1 && mount /dev/nbd1 /mnt/extra"
+sed -i '/^etc1/d' /etc/dmp/dmptab
+fails_saying "reload refuses to remove it" "... saying it is mounted" \
+    "^dmp: etc1 is in use: nbd1 is open exclusively \(mounted\?\); nothing was changed$" ./dmp reload
+ok "unmounted" umount /mnt/extra
+is "then reload removes it" "$(./dmp reload)" "etc1: removed"
+pid=$(cat /run/dmp/dmp.pid)
+ok "SIGTERM stops the daemon (as a service manager stops it)" kill -TERM "$pid"
+ok "... which exits" wait_for eval "! kill -0 $pid 2>/dev/null"
+ok "... taking the dm devices made for its dmptab with it, and leaving nothing" wait_for nothing_loaded
 echo "etc3 zero size=1M,connections=99" >>/etc/dmp/dmptab
 fails_saying "a bare load with a bad /etc/dmp/dmptab fails" "... naming its line" \
-    "^dmp: /etc/dmp/dmptab:4: connections= must be a number from 1 to 16, not '99'$" ./dmp load
+    "^dmp: /etc/dmp/dmptab:3: connections= must be a number from 1 to 16, not '99'$" ./dmp load
 ok "... and starts nothing" nothing_loaded
 is "a bare load with a backing named ignores /etc/dmp/dmptab" "$(./dmp load memory --size 1M)" "nbd0: memory, 1048576 bytes"
 ok "unload" ./dmp unload
