@@ -36,8 +36,7 @@ internal sealed partial class DaemonHost
                 return ControlReply.Success("nothing to change");
             }
 
-            using DeviceMapperControl? deviceMapper =
-                going.Exists(HasDeclaredMapping) || coming.Exists(entry => entry.Mapped) ? DeviceMapperControl.Open() : null;
+            using DeviceMapperControl? deviceMapper = going.Exists(HasDeclaredMapping) ? DeviceMapperControl.Open() : DeviceMapperFor(coming);
 
             // Everything is checked before anything changes: what is in use, dm names taken, backings that do not open.
             foreach (ServedDevice device in going)
@@ -89,7 +88,7 @@ internal sealed partial class DaemonHost
 
                 foreach (DmpTabEntry entry in coming)
                 {
-                    (IBackingStore store, string? memoryFile) = opened.Remove(entry, out var store1) ? store1 : OpenDeclared(entry);
+                    (IBackingStore store, string? memoryFile) = opened.Remove(entry, out var early) ? early : OpenDeclared(entry);
                     ServedDevice device = AttachDeclaredLocked(entry, store, memoryFile, deviceMapper);
                     output.Add($"{entry.Name}: {(going.Exists(gone => gone.Declared == entry.Name) ? "changed" : "added")}: {Details(device)}");
                 }
@@ -110,6 +109,18 @@ internal sealed partial class DaemonHost
                 }
             }
         }
+    }
+
+    /// <summary>Device-mapper, loaded if it must be, when one of <paramref name="entries"/> is to be mapped; otherwise null.</summary>
+    private static DeviceMapperControl? DeviceMapperFor(IReadOnlyCollection<DmpTabEntry> entries)
+    {
+        if (!entries.Any(entry => entry.Mapped))
+        {
+            return null;
+        }
+
+        KernelModules.EnsureDeviceMapper();
+        return DeviceMapperControl.Open();
     }
 
     /// <summary>Opens the store a dmptab line declares; a failure names the line.</summary>

@@ -160,7 +160,7 @@ internal sealed partial class DaemonHost : IDisposable
             }
 
             StartServices();
-            using DeviceMapperControl? deviceMapper = declared.Any(entry => entry.Mapped) ? DeviceMapperControl.Open() : null;
+            using DeviceMapperControl? deviceMapper = DeviceMapperFor(declared);
             lock (_lifecycle)
             {
                 while (stores.Count > 0)
