@@ -226,7 +226,9 @@ internal sealed partial class DaemonHost : IDisposable
         lock (_lifecycle)
         {
             // The dm devices made for dmptab lines go with their devices, as they came with them.
-            using DeviceMapperControl? deviceMapper = forGood && _devices.Exists(HasDeclaredMapping) ? DeviceMapperControl.Open() : null;
+            using DeviceMapperControl? deviceMapper = forGood && _devices.Exists(HasDeclaredMapping) && File.Exists(DeviceMapperControl.ControlPath)
+                ? DeviceMapperControl.Open()
+                : null;
             foreach (ServedDevice device in _devices.ToList())
             {
                 BestEffort($"{(forGood ? "detach" : "let go of")} {device.Name}", () =>
