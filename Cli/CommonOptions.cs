@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dmp.Config;
 using Dmp.Daemon;
 using Dmp.Nbd;
 using Dmp.Storage;
@@ -115,6 +116,12 @@ internal static class CommonOptions
         },
     };
 
+    public static Option<string?> Config { get; } = new("--config")
+    {
+        Description = $"Bring up the devices PATH declares, one per line: NAME BACKING [OPTIONS] (a bare load reads {DmpTab.DefaultPath} when it exists)",
+        HelpName = "PATH",
+    };
+
     public static Option<string?> MetricsTextfile { get; } = new("--metrics-textfile")
     {
         Description = "Keep the metrics in PATH for node_exporter's textfile collector (rewritten every few seconds)",
@@ -175,10 +182,15 @@ internal static class CommonOptions
         : throw new CommandException("--size applies only to memory and zero backings");
 
     /// <summary>The checked daemon options of a load, daemon or serve command line.</summary>
-    public static DaemonOptions DaemonOptionsOf(ParseResult result)
+    /// <param name="defaultConfig">With no BACKING and no --config, take <see cref="DmpTab.DefaultPath"/> when it exists (a bare load).</param>
+    public static DaemonOptions DaemonOptionsOf(ParseResult result, bool defaultConfig = false)
     {
-        BackingSpec[] backings = result.GetValue(Backings) is { Length: > 0 } given ? given : [BackingSpec.Memory];
-        long size = SizeFor(result, backings);
+        BackingSpec[] given = result.GetValue(Backings) ?? [];
+        string? config = ConfigOf(result, given, defaultConfig);
+        BackingSpec[] backings = given.Length > 0 ? given : config is null ? [BackingSpec.Memory] : [];
+        long size = config is not null && result.GetValue(Size) is not null
+            ? throw new CommandException("--size does not apply to a dmptab: give its lines size=SIZE")
+            : SizeFor(result, backings);
 
         string? repeated = backings.Where(backing => backing.Kind == BackingKind.File)
             .GroupBy(backing => backing.Path).FirstOrDefault(group => group.Count() > 1)?.Key;
@@ -192,6 +204,24 @@ internal static class CommonOptions
             backings, size, RunDirectoryOf(result), result.GetValue(Listen) ?? [],
             textfile is null ? null : Path.GetFullPath(textfile), !result.GetValue(NoStatistics), CacheOf(result), ConnectionsOf(result),
             result.CommandResult.Command.Options.Contains(ReattachTimeout) ? result.GetValue(ReattachTimeout) : default,
-            result.GetValue(MetricsListen) ?? []);
+            result.GetValue(MetricsListen) ?? [], config);
+    }
+
+    /// <summary>The dmptab a command line names, as an absolute path; null when it names none (or the command takes none).</summary>
+    private static string? ConfigOf(ParseResult result, BackingSpec[] backings, bool defaultConfig)
+    {
+        if (!result.CommandResult.Command.Options.Contains(Config))
+        {
+            return null;
+        }
+
+        string? path = result.GetValue(Config);
+        return path switch
+        {
+            null => defaultConfig && backings.Length == 0 && File.Exists(DmpTab.DefaultPath) ? DmpTab.DefaultPath : null,
+            "" => throw new CommandException("--config needs a path"),
+            _ when backings.Length > 0 => throw new CommandException("--config declares the devices: name no BACKING with it"),
+            _ => Path.GetFullPath(path),
+        };
     }
 }

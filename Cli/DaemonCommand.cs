@@ -25,6 +25,7 @@ internal static class DaemonCommand
             CommonOptions.Cache,
             CommonOptions.Connections,
             CommonOptions.ReattachTimeout,
+            CommonOptions.Config,
             TakeOver,
             HandOver,
         };

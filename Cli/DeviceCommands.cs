@@ -67,6 +67,11 @@ internal static class DeviceCommands
         [NbdDevice],
         result => [DaemonHost.DetachRequest, result.GetValue(NbdDevice)!]);
 
+    public static Command CreateReload() => Create(
+        "reload", "Read the dmptab dmp was loaded with again and apply the difference: add new lines' devices, remove those whose line is gone, replace those whose line changed (refused, changing nothing, while one is in use)",
+        [],
+        _ => [DaemonHost.ReloadRequest]);
+
     public static Command CreateStatus() => Create(
         "status", "Show what is loaded: the daemon, each nbd device, its backing and size, and the dm devices on it",
         [],

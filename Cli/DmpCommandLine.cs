@@ -18,6 +18,7 @@ internal static class DmpCommandLine
             LoadCommand.Create(),
             UnloadCommand.Create(),
             RestartCommand.Create(),
+            DeviceCommands.CreateReload(),
             StatCommand.Create(),
             StatCommand.CreateReset(),
             DeviceCommands.CreateCreate(),

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dmp.Config;
 using Dmp.Daemon;
 using Dmp.Native;
 using Dmp.Storage;
@@ -14,7 +15,9 @@ internal static class LoadCommand
 {
     public static Command Create()
     {
-        var command = new Command("load", "Load dmp: start the daemon and attach one nbd device per BACKING (like insmod); after a daemon died, take its devices over")
+        var command = new Command(
+            "load",
+            $"Load dmp: start the daemon and attach one nbd device per BACKING, or those --config declares (with no BACKING, those of {DmpTab.DefaultPath} when it exists), like insmod; after a daemon died, take its devices over")
         {
             CommonOptions.Backings,
             CommonOptions.Size,
@@ -25,6 +28,7 @@ internal static class LoadCommand
             CommonOptions.Cache,
             CommonOptions.Connections,
             CommonOptions.ReattachTimeout,
+            CommonOptions.Config,
         };
         command.SetAction(Execute);
         return command;
@@ -33,7 +37,7 @@ internal static class LoadCommand
     private static int Execute(ParseResult result)
     {
         LoadedModule.RequireRoot("load");
-        DaemonOptions options = CommonOptions.DaemonOptionsOf(result);
+        DaemonOptions options = CommonOptions.DaemonOptionsOf(result, defaultConfig: true);
         RunDirectory run = options.RunDirectory;
         DaemonState state = PidFile.Probe(run.PidFile);
         if (state.Status == DaemonStatus.Running)
@@ -44,6 +48,10 @@ internal static class LoadCommand
         if (state.Status == DaemonStatus.Dead)
         {
             CheckNamedBackings(result, run);
+        }
+        else if (options.Config is { } config)
+        {
+            CheckConfig(config, options);
         }
 
         KernelModules.EnsureNbd();
@@ -56,6 +64,19 @@ internal static class LoadCommand
         }
 
         return 0;
+    }
+
+    /// <summary>A bad dmptab fails the load before anything starts (the daemon reads it again as it starts).</summary>
+    private static void CheckConfig(string config, DaemonOptions options)
+    {
+        try
+        {
+            _ = DmpTab.Read(config, options.Cache, options.Connections);
+        }
+        catch (FormatException exception)
+        {
+            throw new CommandException(exception.Message);
+        }
     }
 
     /// <summary>

@@ -30,6 +30,7 @@ internal sealed partial class DaemonHost
                     Create(name, ulong.Parse(sectors, System.Globalization.CultureInfo.InvariantCulture), device, CacheModes.Parse(cache), (int)ParseNumber(connections)),
                 [RemoveRequest, string name] => Remove(name),
                 [StatusRequest] => Status(),
+                [ReloadRequest] => Reload(),
                 [HandOverRequest] => HandOver(),
                 [StatisticsRequests.Clear, string device, string format] => StatisticsRequests.Handle(device, format, ClearStatistics),
                 _ when FaultRequests.Handles(request) => FaultRequests.Handle(
@@ -57,8 +58,20 @@ internal sealed partial class DaemonHost
         {
             lock (_lifecycle)
             {
+                using DeviceMapperControl? deviceMapper = _devices.Exists(HasDeclaredMapping) ? DeviceMapperControl.Open() : null;
                 foreach (ServedDevice device in _devices)
                 {
+                    if (HasDeclaredMapping(device))
+                    {
+                        // The dm device made for its dmptab line goes with it (Stop removes it); only anything else holding it keeps it.
+                        if (InUseBesidesItsMapping(device, deviceMapper) is { } held)
+                        {
+                            return ControlReply.Failure($"module dmp is in use: {held}");
+                        }
+
+                        continue;
+                    }
+
                     if (!TryClaim(device, out FileDescriptor? claim, out string inUse))
                     {
                         return ControlReply.Failure($"module dmp is in use: {inUse}");
@@ -143,23 +156,33 @@ internal sealed partial class DaemonHost
         lock (_lifecycle)
         {
             ServedDevice device = AttachLocked(store, createdFor: name, connections);
-            DmDevice? mapped = null;
-            try
-            {
-                mapped = deviceMapper.Create(name, [new DmTarget(0, sectors, "linear", $"{NumberOf(device)} 0")]);
-                DeviceNodes.EnsureBlockNode(MapperPath(name), mapped.Device);
-                return ControlReply.Success($"{name}: {mapped.KernelName} on {device.Name} ({device.Backing})");
-            }
-            catch
-            {
-                if (mapped is not null)
-                {
-                    _ = deviceMapper.Remove(name);
-                }
+            DmDevice mapped = MapLocked(deviceMapper, name, device, sectors);
+            return ControlReply.Success($"{name}: {mapped.KernelName} on {device.Name} ({device.Backing})");
+        }
+    }
 
-                DetachLocked(device);
-                throw;
+    /// <summary>
+    /// Creates the dm device <paramref name="name"/> as <c>0 SECTORS linear nbdK 0</c> over a device just attached for
+    /// it, with its /dev/mapper node; on failure detaches the device again. The caller holds <see cref="_lifecycle"/>.
+    /// </summary>
+    private DmDevice MapLocked(DeviceMapperControl deviceMapper, string name, ServedDevice device, ulong sectors)
+    {
+        DmDevice? mapped = null;
+        try
+        {
+            mapped = deviceMapper.Create(name, [new DmTarget(0, sectors, "linear", $"{NumberOf(device)} 0")], device.Export.ReadOnly);
+            DeviceNodes.EnsureBlockNode(MapperPath(name), mapped.Device);
+            return mapped;
+        }
+        catch
+        {
+            if (mapped is not null)
+            {
+                _ = deviceMapper.Remove(name);
             }
+
+            DetachLocked(device);
+            throw;
         }
     }
 

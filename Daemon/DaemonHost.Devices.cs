@@ -9,21 +9,32 @@ namespace Dmp.Daemon;
 
 internal sealed partial class DaemonHost
 {
-    /// <summary>One line about a device, as load and attach print it.</summary>
-    private static string Describe(ServedDevice device) => $"{device.Name}: {device.Backing}, {device.Export.Size} bytes";
+    /// <summary>
+    /// One line about a device, as load and attach print it: "nbd0: memory, 1073741824 bytes"; a device a dmptab line
+    /// declared is named by it, with its dm device and whether it is read-only: "disk0: nbd0, memory, 1073741824 bytes, /dev/mapper/disk0".
+    /// </summary>
+    private static string Describe(ServedDevice device) =>
+        device.Declared is not { } declared ? $"{device.Name}: {device.Backing}, {device.Export.Size} bytes" : $"{declared}: {Details(device)}";
+
+    /// <summary>"nbd0, memory, 1073741824 bytes, /dev/mapper/disk0, read-only": a declared device, as load and reload describe it.</summary>
+    private static string Details(ServedDevice device) =>
+        $"{device.Name}, {device.Backing}, {device.Export.Size} bytes" +
+        (device.CreatedFor is { } mapped ? $", {MapperPath(mapped)}" : "") + (device.Export.ReadOnly ? ", read-only" : "");
 
     /// <summary>
     /// Serves <paramref name="store"/> on a new nbd device. Takes the store in every case: on failure it is
     /// closed here and nothing stays attached. The caller holds <see cref="_lifecycle"/>.
     /// </summary>
     /// <param name="memoryFile">Where a memory store keeps its contents until the device has a name (<see cref="NewMemoryFile"/>), or null.</param>
-    private ServedDevice AttachLocked(IBackingStore store, string? createdFor, int connections, string? memoryFile = null)
+    /// <param name="declared">The dmptab NAME of the line that declares the device, or null.</param>
+    private ServedDevice AttachLocked(
+        IBackingStore store, string? createdFor, int connections, string? memoryFile = null, string? declared = null, bool readOnly = false)
     {
         ServedDevice device;
         try
         {
             device = !_stopped
-                ? ServedDevice.Attach(_kernel!, store, _statistics, createdFor, connections)
+                ? ServedDevice.Attach(_kernel!, store, _statistics, createdFor, connections, declared, readOnly)
                 : throw new InvalidOperationException("dmp is being unloaded");
         }
         catch

@@ -83,7 +83,7 @@ internal sealed partial class DaemonHost
             throw new InvalidOperationException($"its memory backing is gone from {memoryFile}");
         }
 
-        IBackingStore store = backing.Open(record.Size, record.Cache, memoryFile: memoryFile);
+        IBackingStore store = backing.Open(record.Size, record.Cache, record.ReadOnly, memoryFile);
         if (store.Size != record.Size)
         {
             store.Dispose();

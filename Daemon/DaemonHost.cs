@@ -1,6 +1,8 @@
+using Dmp.Config;
 using Dmp.Http;
 using Dmp.Nbd;
 using Dmp.Native;
+using Dmp.Native.DeviceMapper;
 using Dmp.Native.Nbd;
 using Dmp.Stats;
 using Dmp.Storage;
@@ -154,29 +156,39 @@ internal sealed partial class DaemonHost : IDisposable
         File.WriteAllLines(_run.OptionsFile, _options.ToArguments());
 
         // Open every backing before attaching any device: a bad path then costs no kernel change at all.
-        var stores = new List<(IBackingStore Store, string? MemoryFile)>();
+        IReadOnlyList<DmpTabEntry> declared = _options.Config is { } config ? DmpTab.Read(config, _options.Cache, _options.Connections) : [];
+        var stores = new List<(IBackingStore Store, string? MemoryFile, DmpTabEntry? Entry)>();
         try
         {
             foreach (BackingSpec backing in _options.Backings)
             {
                 string? memoryFile = NewMemoryFile(backing);
-                stores.Add((backing.Open(_options.Size, _options.Cache, memoryFile: memoryFile), memoryFile));
+                stores.Add((backing.Open(_options.Size, _options.Cache, memoryFile: memoryFile), memoryFile, null));
+            }
+
+            foreach (DmpTabEntry entry in declared)
+            {
+                (IBackingStore store, string? memoryFile) = OpenDeclared(entry);
+                stores.Add((store, memoryFile, entry));
             }
 
             StartServices();
+            using DeviceMapperControl? deviceMapper = DeviceMapperFor(declared);
             lock (_lifecycle)
             {
                 while (stores.Count > 0)
                 {
-                    (IBackingStore store, string? memoryFile) = stores[0];
+                    (IBackingStore store, string? memoryFile, DmpTabEntry? entry) = stores[0];
                     stores.RemoveAt(0); // from here on AttachLocked owns it
-                    AttachLocked(store, createdFor: null, _options.Connections, memoryFile);
+                    _ = entry is null
+                        ? AttachLocked(store, createdFor: null, _options.Connections, memoryFile)
+                        : AttachDeclaredLocked(entry, store, memoryFile, deviceMapper);
                 }
             }
         }
         finally
         {
-            foreach ((IBackingStore store, string? memoryFile) in stores)
+            foreach ((IBackingStore store, string? memoryFile, _) in stores)
             {
                 store.Dispose();
                 DeleteMemoryFile(memoryFile);
@@ -234,12 +246,21 @@ internal sealed partial class DaemonHost : IDisposable
         BestEffort("unmount the stat tree", () => _sysfs?.Dispose());
         lock (_lifecycle)
         {
+            // The dm devices made for dmptab lines go with their devices, as they came with them.
+            using DeviceMapperControl? deviceMapper = forGood && _devices.Exists(HasDeclaredMapping) && File.Exists(DeviceMapperControl.ControlPath)
+                ? DeviceMapperControl.Open()
+                : null;
             foreach (ServedDevice device in _devices.ToList())
             {
                 BestEffort($"{(forGood ? "detach" : "let go of")} {device.Name}", () =>
                 {
                     if (forGood)
                     {
+                        if (deviceMapper is not null && RemoveDeclaredMapping(device, deviceMapper) is { } problem)
+                        {
+                            DaemonLog.Warning($"{device.Name}: {problem}");
+                        }
+
                         DetachLocked(device);
                     }
                     else

@@ -12,6 +12,7 @@ namespace Dmp.Daemon;
 /// <param name="Connections">Sockets per kernel nbd device (not used by serve, whose clients choose).</param>
 /// <param name="ReattachTimeout">How long a kernel device's requests wait for a new daemon when this one dies (not used by serve).</param>
 /// <param name="MetricsListen">Where to serve the metrics over HTTP (<c>--metrics-listen</c>); null or empty for nowhere.</param>
+/// <param name="Config">The dmptab that declares the devices (then <paramref name="Backings"/> is empty), which reload reads again; null for none.</param>
 internal sealed record DaemonOptions(
     IReadOnlyList<BackingSpec> Backings,
     long Size,
@@ -22,7 +23,8 @@ internal sealed record DaemonOptions(
     CacheMode Cache = CacheMode.None,
     int Connections = 1,
     TimeSpan ReattachTimeout = default,
-    IReadOnlyList<NbdListenAddress>? MetricsListen = null)
+    IReadOnlyList<NbdListenAddress>? MetricsListen = null,
+    string? Config = null)
 {
     /// <summary>The default of <c>--reattach-timeout</c>: long enough for a person or a service manager to start a new daemon.</summary>
     public static readonly TimeSpan DefaultReattachTimeout = TimeSpan.FromMinutes(5);
@@ -37,6 +39,7 @@ internal sealed record DaemonOptions(
             .. Statistics ? Array.Empty<string>() : ["--no-statistics"],
             "--cache", Cache.Name(), "--connections", Connections.ToString(CultureInfo.InvariantCulture),
             "--reattach-timeout", Cli.DurationParser.Format(ReattachTimeout),
+            .. Config is null ? Array.Empty<string>() : ["--config", Config],
             "--", .. Backings.Select(backing => backing.ToString())];
 
     /// <summary>The options as the stat tree's <c>parameters/</c> shows them: name and value.</summary>

@@ -26,10 +26,11 @@ internal sealed class ServedDevice
     private readonly List<NbdConnection> _connections;
     private volatile bool _detaching;
 
-    private ServedDevice(int index, string? createdFor, List<NbdConnection> connections)
+    private ServedDevice(int index, string? createdFor, string? declared, List<NbdConnection> connections)
     {
         Index = index;
         CreatedFor = createdFor;
+        Declared = declared;
         _connections = connections;
     }
 
@@ -45,6 +46,9 @@ internal sealed class ServedDevice
     /// <summary>The dm device <c>dmp create</c> attached this device for, if it did.</summary>
     public string? CreatedFor { get; }
 
+    /// <summary>The dmptab NAME of the line that declared this device, if one did (reload changes only those).</summary>
+    public string? Declared { get; }
+
     public NbdExport Export => _connections[0].Export;
 
     public DeviceStatistics Statistics => Export.Statistics;
@@ -59,7 +63,7 @@ internal sealed class ServedDevice
     public bool IsConnected => _connections.TrueForAll(connection => !connection.Completion.IsCompleted);
 
     public DeviceRecord Record => new(
-        Index, Export.Size, Backing, CreatedFor, Export.Store is FileStore file ? file.Cache : CacheMode.None, Connections);
+        Index, Export.Size, Backing, CreatedFor, Export.Store is FileStore file ? file.Cache : CacheMode.None, Connections, Declared, Export.ReadOnly);
 
     public static string NameOf(int index) => $"nbd{index}";
 
@@ -69,8 +73,11 @@ internal sealed class ServedDevice
     /// zero with the kernel's as their baseline, read before the first reply goes out, so that both start from the
     /// same moment. On failure nothing stays attached, and the store is still the caller's.
     /// </summary>
+    /// <param name="declared">The dmptab NAME that declares the device, or null.</param>
+    /// <param name="readOnly">The kernel makes the device read-only (NBD_FLAG_READ_ONLY), and the export refuses changes.</param>
     public static ServedDevice Attach(
-        KernelAttachment kernel, IBackingStore store, ModuleStatistics statistics, string? createdFor, int connections)
+        KernelAttachment kernel, IBackingStore store, ModuleStatistics statistics, string? createdFor, int connections,
+        string? declared = null, bool readOnly = false)
     {
         var ours = new List<FileDescriptor>();
         var theirs = new List<FileDescriptor>();
@@ -83,7 +90,7 @@ internal sealed class ServedDevice
                 SocketFds = theirs.ConvertAll(socket => socket.Value),
                 SizeBytes = store.Size,
                 BlockSizeBytes = BlockSize,
-                ServerFlags = (ushort)NbdExport.FlagsFor(readOnly: false),
+                ServerFlags = (ushort)NbdExport.FlagsFor(readOnly),
                 BackendIdentifier = kernel.BackendIdentifier,
                 DeadConnectionTimeout = kernel.ReattachTimeout,
             });
@@ -92,7 +99,7 @@ internal sealed class ServedDevice
             // name left (counters, rules) is not this one's.
             statistics.ForgetDevice(NameOf(index));
             kernel.Run.RemoveDeviceFiles(NameOf(index));
-            return Serve(kernel, index, store, statistics, createdFor, ours, fresh: true);
+            return Serve(kernel, index, store, statistics, (createdFor, declared, readOnly), ours, fresh: true);
         }
         catch
         {
@@ -171,7 +178,7 @@ internal sealed class ServedDevice
                 kernel.Log($"{record.Name}: {record.Connections - accepted.Count} of its {record.Connections} sockets are still the old daemon's; served on {accepted.Count}");
             }
 
-            ServedDevice device = Serve(kernel, record.Index, store, statistics, record.CreatedFor, accepted, fresh: false);
+            ServedDevice device = Serve(kernel, record.Index, store, statistics, OriginOf(record), accepted, fresh: false);
             device.Statistics.RecordTakeover(SysBlock.InFlight(device.Name));
             return device;
         }
@@ -183,11 +190,12 @@ internal sealed class ServedDevice
     }
 
     /// <summary>Serves <paramref name="store"/> as device <paramref name="index"/> on <paramref name="sockets"/>, which it then owns.</summary>
+    /// <param name="origin">What the device was made for (<see cref="CreatedFor"/>, <see cref="Declared"/>) and whether it is read-only.</param>
     /// <param name="fresh">New counters, with the kernel's as they are now for their baseline; otherwise those kept for the device go on.</param>
     /// <param name="unread">For each socket, bytes already read from it by the daemon that handed it over, or null for none.</param>
     private static ServedDevice Serve(
-        KernelAttachment kernel, int index, IBackingStore store, ModuleStatistics statistics, string? createdFor, List<FileDescriptor> sockets, bool fresh,
-        IReadOnlyList<byte[]>? unread = null)
+        KernelAttachment kernel, int index, IBackingStore store, ModuleStatistics statistics, (string? CreatedFor, string? Declared, bool ReadOnly) origin,
+        List<FileDescriptor> sockets, bool fresh, IReadOnlyList<byte[]>? unread = null)
     {
         string name = NameOf(index);
         DeviceStatistics deviceStatistics;
@@ -213,7 +221,7 @@ internal sealed class ServedDevice
             }
 
             var faults = new Faults.DeviceFaults(store.Size, kernel.Run.FaultsFile(name), kernel.Log);
-            var export = new NbdExport(store, deviceStatistics, trace: kernel.Trace, faults: faults);
+            var export = new NbdExport(store, deviceStatistics, origin.ReadOnly, kernel.Trace, faults);
             foreach (FileDescriptor socket in sockets)
             {
                 served.Add(new NbdConnection(ConnectionName(name, served.Count), socket, export, received: unread?[served.Count]));
@@ -228,10 +236,12 @@ internal sealed class ServedDevice
         }
 
         sockets.Clear(); // the connections own them now
-        var device = new ServedDevice(index, createdFor, served);
+        var device = new ServedDevice(index, origin.CreatedFor, origin.Declared, served);
         served.ForEach(connection => device.Start(connection, kernel.Log));
         return device;
     }
+
+    private static (string? CreatedFor, string? Declared, bool ReadOnly) OriginOf(DeviceRecord record) => (record.CreatedFor, record.Declared, record.ReadOnly);
 
     private static string ConnectionName(string device, int number) => number == 0 ? device : $"{device}.{number}";
 
@@ -248,7 +258,7 @@ internal sealed class ServedDevice
     /// </summary>
     public static ServedDevice Adopt(
         KernelAttachment kernel, DeviceRecord record, IBackingStore store, ModuleStatistics statistics, List<FileDescriptor> sockets, IReadOnlyList<byte[]> unread) =>
-        Serve(kernel, record.Index, store, statistics, record.CreatedFor, sockets, fresh: false, unread);
+        Serve(kernel, record.Index, store, statistics, OriginOf(record), sockets, fresh: false, unread);
 
     /// <summary>
     /// Begins handing the device over to another daemon (<c>dmp restart</c>): each connection stops before the next

@@ -37,7 +37,8 @@ internal sealed unsafe class DeviceMapperControl : IDisposable
     /// Creates <paramref name="name"/> with <paramref name="table"/> live, as libdevmapper does: DM_DEV_CREATE,
     /// DM_TABLE_LOAD, then DM_DEV_SUSPEND without the suspend flag (a resume). Removes it again if any step fails.
     /// </summary>
-    public DmDevice Create(string name, IReadOnlyList<DmTarget> table)
+    /// <param name="readOnly">Load the table read-only (DM_READONLY_FLAG): the dm device is then read-only.</param>
+    public DmDevice Create(string name, IReadOnlyList<DmTarget> table, bool readOnly = false)
     {
         Reply created = Run(DmCommand.DeviceCreate, name);
         if (created.ErrorNumber == LibC.EBUSY)
@@ -48,7 +49,8 @@ internal sealed unsafe class DeviceMapperControl : IDisposable
         created.ThrowIfFailed($"create device-mapper device {name}");
         try
         {
-            Run(DmCommand.TableLoad, name, payload: EncodeTable(table), targetCount: (uint)table.Count).ThrowIfFailed($"load the table of {name}");
+            Run(DmCommand.TableLoad, name, readOnly ? DmIoctlFlags.ReadOnly : DmIoctlFlags.None, EncodeTable(table), (uint)table.Count)
+                .ThrowIfFailed($"load the table of {name}");
             Run(DmCommand.DeviceSuspend, name).ThrowIfFailed($"resume {name}");
             return DeviceOf(Run(DmCommand.DeviceStatus, name).ThrowIfFailed($"status of {name}"), name);
         }

@@ -40,6 +40,26 @@ public class DaemonOptionsTests
     }
 
     [Fact]
+    public void The_daemon_command_line_reproduces_the_dmptab_and_serves_nothing_else()
+    {
+        DaemonOptions options = Parse(["load", "--config", "/tmp/../etc/dmp/dmptab", "--cache", "writeback"]);
+
+        DaemonOptions daemon = Parse([.. options.ToArguments()]);
+
+        Assert.Equal("/etc/dmp/dmptab", options.Config);
+        Assert.Empty(options.Backings);
+        Assert.Equal((options.Config, options.Cache), (daemon.Config, daemon.Cache));
+        Assert.Empty(daemon.Backings);
+    }
+
+    [Fact]
+    public void Without_a_dmptab_the_daemon_has_none()
+    {
+        Assert.Null(Parse(["load", "zero"]).Config);
+        Assert.Null(Parse([.. Parse(["load", "zero"]).ToArguments()]).Config);
+    }
+
+    [Fact]
     public void A_kernel_device_is_uncached_in_dmp_and_has_a_socket_per_cpu_by_default()
     {
         DaemonOptions options = Parse(["load", "/tmp/a.img"]);

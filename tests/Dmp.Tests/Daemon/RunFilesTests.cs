@@ -61,6 +61,39 @@ public sealed class RunFilesTests : IDisposable
     }
 
     [Fact]
+    public void The_device_table_round_trips_dmptab_names_and_read_only_devices()
+    {
+        DeviceRecord[] devices =
+        [
+            new(0, 1L << 30, "memory", "disk0", CacheMode.None, 2, Declared: "disk0"),
+            new(1, 8192, "/dev/disk/by-id/ata-DISK SERIAL", "archive", CacheMode.Writeback, 1, Declared: "archive", ReadOnly: true),
+            new(2, 4096, "zero", null, CacheMode.None, 1, Declared: "scratch"),
+            new(3, 4096, "/srv/a.img", null, CacheMode.None, 1, ReadOnly: true),
+            new(4, 4096, "memory", null, CacheMode.None, 1),
+        ];
+
+        DeviceTable.Write(_run.DeviceTable, devices);
+
+        Assert.Equal(devices, DeviceTable.Read(_run.DeviceTable, out IReadOnlyList<string> unreadable));
+        Assert.Empty(unreadable);
+        Assert.Equal(
+            "nbd0\t1073741824\tmemory\tdisk0\tnone\t2\tdisk0\trw\n" +
+            "nbd1\t8192\t/dev/disk/by-id/ata-DISK SERIAL\tarchive\twriteback\t1\tarchive\tro\n" +
+            "nbd2\t4096\tzero\t-\tnone\t1\tscratch\trw\n" +
+            "nbd3\t4096\t/srv/a.img\t-\tnone\t1\t-\tro\n" +
+            "nbd4\t4096\tmemory\t-\tnone\t1\n", // as an older dmp wrote it, which it can read
+            File.ReadAllText(_run.DeviceTable));
+    }
+
+    [Fact]
+    public void A_table_without_dmptab_names_reads_as_devices_made_by_hand_and_writable()
+    {
+        File.WriteAllText(_run.DeviceTable, "nbd1\t524288\t/dev/mapper/zero1\tdmp1\twriteback\t2\n");
+
+        Assert.Equal([new DeviceRecord(1, 524288, "/dev/mapper/zero1", "dmp1", CacheMode.Writeback, 2, null, false)], DeviceTable.Read(_run.DeviceTable, out _));
+    }
+
+    [Fact]
     public void A_table_an_older_dmp_wrote_reads_as_one_socket_and_no_cache()
     {
         File.WriteAllText(_run.DeviceTable, "nbd1\t524288\t/dev/mapper/zero1\tdmp1\n");
@@ -73,12 +106,13 @@ public sealed class RunFilesTests : IDisposable
     {
         File.WriteAllText(
             _run.DeviceTable,
-            "nbd0\t1073741824\tmemory\t-\tnone\t2\ngarbage\nnbd1\t-5\tzero\t-\tnone\t1\nnbd2\t4096\tzero\t-\tsideways\t1\nnbd3\t4096\tzero\t-\tnone\t0\n");
+            "nbd0\t1073741824\tmemory\t-\tnone\t2\ngarbage\nnbd1\t-5\tzero\t-\tnone\t1\nnbd2\t4096\tzero\t-\tsideways\t1\nnbd3\t4096\tzero\t-\tnone\t0\n" +
+            "nbd4\t4096\tzero\t-\tnone\t1\td\tsideways\nnbd5\t4096\tzero\t-\tnone\t1\t\tro\nnbd6\t4096\tzero\t-\tnone\t1\td\n");
 
         IReadOnlyList<DeviceRecord> devices = DeviceTable.Read(_run.DeviceTable, out IReadOnlyList<string> unreadable);
 
         Assert.Equal([0], devices.Select(device => device.Index));
-        Assert.Equal([2, 3, 4, 5], unreadable.Select(line => int.Parse(line.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal([2, 3, 4, 5, 6, 7, 8], unreadable.Select(line => int.Parse(line.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture)));
         Assert.All(unreadable, line => Assert.StartsWith($"{_run.DeviceTable}:", line, StringComparison.Ordinal));
     }
 
