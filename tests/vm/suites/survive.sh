@@ -52,14 +52,14 @@ kill_daemon() {
 }
 
 # kill_sending: kill -9 of the daemon as soon as one of its threads is blocked in sendmsg (a reply
-# larger than the socket's buffer, being sent), looking for up to 10 s; fails if it saw none
+# larger than the socket's buffer, being sent), looking for up to 30 s; fails if it saw none
 # (and kills it all the same). Returns once it is gone.
 kill_sending() {
     local task call i seen=1
     local -a tasks
     read -r killed <"$run/dmp.pid"
     tasks=(/proc/"$killed"/task/*)
-    for ((i = 0; i < 10000 && seen; i++)); do
+    for ((i = 0; i < 30000 && seen; i++)); do
         for task in "${tasks[@]}"; do
             read -r call _ <"$task/syscall" 2>/dev/null && [[ $call == 46 ]] && seen=0 && break
         done
