@@ -36,13 +36,14 @@ internal sealed class MetricsHttpServer : IDisposable
 
     private readonly Func<string> _metrics;
     private readonly Action<string> _log;
-    private readonly List<(NbdListenAddress Address, FileDescriptor Socket, Thread Thread)> _listeners = [];
+    private readonly ListeningSockets _listening;
     private readonly Lock _lock = new();
     private readonly List<MetricsHttpConnection> _connections = [];
     private bool _disposed;
 
-    private MetricsHttpServer(Func<string> metrics, Action<string> log)
+    private MetricsHttpServer(Func<string> metrics, Action<string> log, ListeningSockets listening)
     {
+        _listening = listening;
         _metrics = metrics;
         _log = log;
     }
@@ -51,27 +52,12 @@ internal sealed class MetricsHttpServer : IDisposable
     /// <param name="metrics">Renders the metrics; called on the connection's thread.</param>
     public static MetricsHttpServer Start(IReadOnlyList<NbdListenAddress> addresses, Func<string> metrics, Action<string> log)
     {
-        var server = new MetricsHttpServer(metrics, log);
-        try
-        {
-            foreach (NbdListenAddress address in addresses)
-            {
-                FileDescriptor socket = SocketListener.Listen(address.EndPoint);
-                var thread = new Thread(() => server.AcceptLoop(socket)) { IsBackground = true, Name = $"metrics {address}" };
-                server._listeners.Add((address, socket, thread));
-            }
-        }
-        catch
-        {
-            server.Dispose();
-            throw;
-        }
-
-        server._listeners.ForEach(listener => listener.Thread.Start());
+        var server = new MetricsHttpServer(metrics, log, ListeningSockets.Listen(addresses));
+        server._listening.Accept("metrics", server.AcceptLoop);
         return server;
     }
 
-    public IEnumerable<NbdListenAddress> Addresses => _listeners.Select(listener => listener.Address);
+    public IEnumerable<NbdListenAddress> Addresses => _listening.Addresses;
 
     /// <summary>Stops listening, ends the connections being served and waits for their threads.</summary>
     public void Dispose()
@@ -81,20 +67,7 @@ internal sealed class MetricsHttpServer : IDisposable
             _disposed = true;
         }
 
-        foreach ((NbdListenAddress address, FileDescriptor socket, Thread thread) in _listeners)
-        {
-            StreamSocket.Shutdown(socket.Value); // accept then fails with EINVAL
-            if (thread.IsAlive)
-            {
-                thread.Join();
-            }
-
-            socket.Dispose();
-            if (address.EndPoint is System.Net.Sockets.UnixDomainSocketEndPoint unix)
-            {
-                File.Delete(unix.ToString());
-            }
-        }
+        _listening.Dispose();
 
         // A connection leaves the list before its socket closes, so no reused descriptor number is shut down here.
         MetricsHttpConnection[] connections;

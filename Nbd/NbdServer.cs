@@ -22,13 +22,14 @@ internal sealed class NbdServer : IDisposable
 
     private readonly NbdExportCatalog _catalog;
     private readonly Action<string> _log;
-    private readonly List<(NbdListenAddress Address, FileDescriptor Socket, Thread Thread)> _listeners = [];
+    private readonly ListeningSockets _listening;
     private readonly Lock _lock = new();
     private readonly HashSet<NbdClientSession> _clients = [];
     private bool _disposed;
 
-    private NbdServer(NbdExportCatalog catalog, Action<string> log)
+    private NbdServer(NbdExportCatalog catalog, Action<string> log, ListeningSockets listening)
     {
+        _listening = listening;
         _catalog = catalog;
         _log = log;
     }
@@ -36,27 +37,12 @@ internal sealed class NbdServer : IDisposable
     /// <summary>Listens on every address (all or none) and starts accepting.</summary>
     public static NbdServer Start(IReadOnlyList<NbdListenAddress> addresses, NbdExportCatalog catalog, Action<string> log)
     {
-        var server = new NbdServer(catalog, log);
-        try
-        {
-            foreach (NbdListenAddress address in addresses)
-            {
-                FileDescriptor socket = SocketListener.Listen(address.EndPoint);
-                var thread = new Thread(() => server.AcceptLoop(socket)) { IsBackground = true, Name = $"accept {address}" };
-                server._listeners.Add((address, socket, thread));
-            }
-        }
-        catch
-        {
-            server.Dispose();
-            throw;
-        }
-
-        server._listeners.ForEach(listener => listener.Thread.Start());
+        var server = new NbdServer(catalog, log, ListeningSockets.Listen(addresses));
+        server._listening.Accept("accept", server.AcceptLoop);
         return server;
     }
 
-    public IEnumerable<NbdListenAddress> Addresses => _listeners.Select(listener => listener.Address);
+    public IEnumerable<NbdListenAddress> Addresses => _listening.Addresses;
 
     /// <summary>False once a client could not be ended in time: a request of it still runs, so its store must stay open.</summary>
     public bool AllClientsEnded { get; private set; } = true;
@@ -73,20 +59,7 @@ internal sealed class NbdServer : IDisposable
             _disposed = true;
         }
 
-        foreach ((NbdListenAddress address, FileDescriptor socket, Thread thread) in _listeners)
-        {
-            StreamSocket.Shutdown(socket.Value); // accept then fails with EINVAL
-            if (thread.IsAlive)
-            {
-                thread.Join();
-            }
-
-            socket.Dispose();
-            if (address.EndPoint is System.Net.Sockets.UnixDomainSocketEndPoint unix)
-            {
-                File.Delete(unix.ToString());
-            }
-        }
+        _listening.Dispose();
 
         AbortAndWait(_ => true);
     }
