@@ -186,8 +186,9 @@ public sealed class StatTreeTests : IDisposable
     [Fact]
     public void Watch_prints_a_row_per_device_per_interval_and_ends_cleanly_on_ctrl_c()
     {
-        // SIGINT as a terminal's Ctrl-C sends it (a background job of a script would ignore it).
-        ShellResult watch = Shell.Run($"timeout --preserve-status -s INT 1.2 {Cli.DmpBinary.Path} stat --run-dir {_server.RunDirectory} --watch 0.3");
+        // SIGINT as a terminal's Ctrl-C sends it (a background job of a script would ignore it), 3 s in: a busy machine
+        // may take over a second to start the binary and install its handler.
+        ShellResult watch = Shell.Run($"timeout --preserve-status -s INT 3 {Cli.DmpBinary.Path} stat --run-dir {_server.RunDirectory} --watch 0.3");
 
         Assert.Equal((0, ""), (watch.ExitCode, watch.Errors));
         string[] lines = watch.Output.Split('\n');
