@@ -6,7 +6,7 @@ namespace Dmp.Tests.Server;
 /// <summary>
 /// A program that reads a stream (<c>cat</c> of a trace file, <c>dmp trace</c>), started straight from .NET
 /// with SIGINT at its default disposition, as a terminal starts it: its output lines as they come, and a
-/// constructor that returns once the program holds the file open, so that what follows is in its stream.
+/// constructor that returns once the program holds the file open (when one is named), so that what follows is in its stream.
 /// </summary>
 internal sealed class ReaderProcess : IDisposable
 {
@@ -16,8 +16,8 @@ internal sealed class ReaderProcess : IDisposable
     private readonly List<string> _lines = [];
     private readonly List<string> _errors = [];
 
-    /// <param name="opens">The file the program opens: the constructor waits until it has.</param>
-    public ReaderProcess(string program, IEnumerable<string> arguments, string opens)
+    /// <param name="opens">The file the program opens: the constructor waits until it has; null to wait for nothing.</param>
+    public ReaderProcess(string program, IEnumerable<string> arguments, string? opens)
     {
         // env resets SIGINT to its default, should this test process have been started with it ignored.
         var start = new ProcessStartInfo("env", ["--default-signal=INT", program, .. arguments])
@@ -31,7 +31,7 @@ internal sealed class ReaderProcess : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         var clock = Stopwatch.StartNew();
-        while (!HasOpen(opens))
+        while (opens is not null && !HasOpen(opens))
         {
             if (_process.HasExited || clock.Elapsed > OpenTimeout)
             {

@@ -186,13 +186,17 @@ public sealed class StatTreeTests : IDisposable
     [Fact]
     public void Watch_prints_a_row_per_device_per_interval_and_ends_cleanly_on_ctrl_c()
     {
-        // SIGINT as a terminal's Ctrl-C sends it (a background job of a script would ignore it), 3 s in: a busy machine
-        // may take over a second to start the binary and install its handler.
-        ShellResult watch = Shell.Run($"timeout --preserve-status -s INT 3 {Cli.DmpBinary.Path} stat --run-dir {_server.RunDirectory} --watch 0.3");
+        // Ctrl-C once two intervals are out (the handler is in place before the first): a fixed delay was too
+        // short on a busy machine, where the signal came before the program had its handler.
+        using var watch = new ReaderProcess(Cli.DmpBinary.Path, ["stat", "--run-dir", _server.RunDirectory, "--watch", "0.3"], opens: null);
+        const int LinesPerInterval = 4; // the time, the header, export0, export1
+        watch.WaitForLines(2 * LinesPerInterval);
+        watch.Interrupt();
 
+        Assert.True(watch.WaitForExit(TimeSpan.FromSeconds(10)));
         Assert.Equal((0, ""), (watch.ExitCode, watch.Errors));
-        string[] lines = watch.Output.Split('\n');
-        Assert.True(lines.Count(line => line.StartsWith("device ", StringComparison.Ordinal)) >= 2, watch.Output);
+        IReadOnlyList<string> lines = watch.Lines;
+        Assert.True(lines.Count(line => line.StartsWith("device ", StringComparison.Ordinal)) >= 2, string.Join('\n', lines));
         Assert.Contains(lines, line => line.StartsWith("export0 ", StringComparison.Ordinal));
         Assert.Contains(lines, line => line.StartsWith("export1 ", StringComparison.Ordinal));
     }
