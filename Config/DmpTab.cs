@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dmp.Cli;
+using Dmp.Nbd;
 using Dmp.Storage;
 
 namespace Dmp.Config;
@@ -8,7 +9,7 @@ namespace Dmp.Config;
 /// <c>/etc/dmp/dmptab</c>, in the spirit of <c>/etc/nbdtab</c> and <c>/etc/crypttab</c>: one device per line,
 /// <c>NAME BACKING [OPTIONS]</c>, whitespace-separated; a field that starts with <c>#</c> begins a comment; blank
 /// lines are ignored. OPTIONS is one comma-separated list of <c>size=SIZE</c>, <c>cache=MODE</c>,
-/// <c>connections=N</c>, <c>ro</c> and <c>nodm</c>.
+/// <c>connections=N</c>, <c>listen=ADDR</c>, <c>ro</c> and <c>nodm</c>.
 /// </summary>
 internal static class DmpTab
 {
@@ -20,6 +21,7 @@ internal static class DmpTab
     private const string SizeOption = "size";
     private const string CacheOption = "cache";
     private const string ConnectionsOption = "connections";
+    private const string ListenOption = "listen";
     private const string ReadOnlyOption = "ro";
     private const string NoDmOption = "nodm";
 
@@ -76,6 +78,11 @@ internal static class DmpTab
                     throw new FormatException($"the backing {entry.Backing} is declared already on line {sameBacking.Line}");
                 }
 
+                if (entry.Listen is not null && entries.Find(other => other.Listen?.ToString() == entry.Listen.ToString()) is { } sameAddress)
+                {
+                    throw new FormatException($"the address {entry.Listen} is declared already on line {sameAddress.Line}");
+                }
+
                 entries.Add(entry);
             }
             catch (FormatException exception)
@@ -108,6 +115,7 @@ internal static class DmpTab
         CacheMode cache = defaultCache;
         int connections = defaultConnections;
         bool readOnly = false, mapped = true;
+        NbdListenAddress? listen = null;
         var seen = new HashSet<string>();
         foreach (string option in fields.Length == 3 ? fields[2].Split(',') : [])
         {
@@ -139,6 +147,9 @@ internal static class DmpTab
                 case ConnectionsOption:
                     connections = ParseConnections(ValueOf(key, value));
                     break;
+                case ListenOption:
+                    listen = NbdListenAddress.Parse(ValueOf(key, value));
+                    break;
                 case ReadOnlyOption:
                     readOnly = Flag(key, value);
                     break;
@@ -147,11 +158,11 @@ internal static class DmpTab
                     break;
                 default:
                     throw new FormatException(
-                        $"unknown option '{key}' (known: {SizeOption}=SIZE, {CacheOption}=none|writeback, {ConnectionsOption}=N, {ReadOnlyOption}, {NoDmOption})");
+                        $"unknown option '{key}' (known: {SizeOption}=SIZE, {CacheOption}=none|writeback, {ConnectionsOption}=N, {ListenOption}=ADDR, {ReadOnlyOption}, {NoDmOption})");
             }
         }
 
-        return new DmpTabEntry(name, backing, size, cache, connections, readOnly, mapped, number);
+        return new DmpTabEntry(name, backing, size, cache, connections, readOnly, mapped, number, listen);
     }
 
     /// <summary>A name as device-mapper takes one, since by default the dm device is given it.</summary>

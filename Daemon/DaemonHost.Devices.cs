@@ -1,3 +1,4 @@
+using Dmp.Nbd;
 using Dmp.Native;
 using Dmp.Native.DeviceMapper;
 using Dmp.Stats;
@@ -13,13 +14,17 @@ internal sealed partial class DaemonHost
     /// One line about a device, as load and attach print it: "nbd0: memory, 1073741824 bytes"; a device a dmptab line
     /// declared is named by it, with its dm device and whether it is read-only: "disk0: nbd0, memory, 1073741824 bytes, /dev/mapper/disk0".
     /// </summary>
-    private static string Describe(ServedDevice device) =>
+    private string Describe(ServedDevice device) =>
         device.Declared is not { } declared ? $"{device.Name}: {device.Backing}, {device.Export.Size} bytes" : $"{declared}: {Details(device)}";
 
-    /// <summary>"nbd0, memory, 1073741824 bytes, /dev/mapper/disk0, read-only": a declared device, as load and reload describe it.</summary>
-    private static string Details(ServedDevice device) =>
+    /// <summary>
+    /// "nbd0, memory, 1073741824 bytes, /dev/mapper/disk0, read-only, listening on unix:/run/disk0.sock": a declared device,
+    /// as load and reload describe it.
+    /// </summary>
+    private string Details(ServedDevice device) =>
         $"{device.Name}, {device.Backing}, {device.Export.Size} bytes" +
-        (device.CreatedFor is { } mapped ? $", {MapperPath(mapped)}" : "") + (device.Export.ReadOnly ? ", read-only" : "");
+        (device.CreatedFor is { } mapped ? $", {MapperPath(mapped)}" : "") + (device.Export.ReadOnly ? ", read-only" : "") +
+        (_deviceListeners.GetValueOrDefault(device.Name) is { } listener ? $", listening on {listener.Address}" : "");
 
     /// <summary>
     /// Serves <paramref name="store"/> on a new nbd device. Takes the store in every case: on failure it is
@@ -117,6 +122,12 @@ internal sealed partial class DaemonHost
         _devices.Remove(device);
         _catalog.Remove(device.Name);
         bool clientsEnded = _server?.DisconnectClients(device.Export) ?? true;
+        if (_deviceListeners.Remove(device.Name, out DeviceListener? listener))
+        {
+            listener.Dispose();
+            clientsEnded &= listener.AllClientsEnded;
+        }
+
         _tree.RemoveDevice(device.Name);
         if (device.Detach(_kernel!.Netlink, storeInUse: !clientsEnded) is { } problem)
         {
@@ -135,11 +146,33 @@ internal sealed partial class DaemonHost
     /// <summary>The device table: what is served, and what was left alone of a daemon that died; and systemd's status line.</summary>
     private void SaveDeviceTable()
     {
-        DeviceTable.Write(_run.DeviceTable, [.. _devices.Select(device => device.Record), .. _leftAlone]);
+        DeviceTable.Write(_run.DeviceTable, [.. _devices.Select(RecordOf), .. _leftAlone]);
         if (!_stopped)
         {
             _notifier.Status(ServiceStatus());
         }
+    }
+
+    /// <summary>A device's line in the device table, with its own listener's address.</summary>
+    private DeviceRecord RecordOf(ServedDevice device) =>
+        device.Record with { Listen = _deviceListeners.GetValueOrDefault(device.Name)?.Address.ToString() };
+
+    /// <summary>
+    /// Serves a device to NBD clients at <paramref name="address"/> too, as export <paramref name="exportName"/>, replacing a
+    /// listener it had; the caller holds <see cref="_lifecycle"/>.
+    /// </summary>
+    /// <param name="listening">Listening already at <paramref name="address"/> (a reload binds before it changes anything), or null.</param>
+    private void ListenLocked(ServedDevice device, string exportName, NbdListenAddress address, DeviceListener? listening = null)
+    {
+        DeviceListener listener = listening ?? DeviceListener.Listen(address, StartNbdServer);
+        listener.Export(exportName, device.Export);
+        if (_deviceListeners.Remove(device.Name, out DeviceListener? before))
+        {
+            before.Dispose();
+        }
+
+        _deviceListeners[device.Name] = listener;
+        SaveDeviceTable();
     }
 
     /// <summary>What systemd shows as the service's status: "serving 2 devices: nbd0, nbd1".</summary>

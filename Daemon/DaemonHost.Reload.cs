@@ -12,7 +12,8 @@ namespace Dmp.Daemon;
 /// /dev/mapper/NAME does not. <c>dmp reload</c> reads the file again and applies the difference: it adds the lines
 /// that are new, removes the devices whose line is gone and replaces those whose line changed, after checking that
 /// none it removes is in use, so that it changes everything or nothing. Devices attached or created by hand are not
-/// the file's, and stay as they are.
+/// the file's, and stay as they are. A device whose line changed only where it listens (<c>listen=</c>) stays, and
+/// only its listener changes; every new address is listened on before anything changes.
 /// </summary>
 internal sealed partial class DaemonHost
 {
@@ -49,7 +50,10 @@ internal sealed partial class DaemonHost
             List<ServedDevice> declared = _devices.FindAll(device => device.Declared is not null);
             List<ServedDevice> going = declared.FindAll(device => entries.FirstOrDefault(entry => entry.Name == device.Declared) is not { } entry || !Declares(entry, device));
             List<DmpTabEntry> coming = [.. entries.Where(entry => declared.Find(device => device.Declared == entry.Name) is not { } device || going.Contains(device))];
-            if (going.Count == 0 && coming.Count == 0)
+            List<(ServedDevice Device, DmpTabEntry Entry)> relistening = [.. declared.Except(going)
+                .Select(device => (Device: device, Entry: entries.First(entry => entry.Name == device.Declared)))
+                .Where(pair => pair.Entry.Listen?.ToString() != _deviceListeners.GetValueOrDefault(pair.Device.Name)?.Address.ToString())];
+            if (going.Count == 0 && coming.Count == 0 && relistening.Count == 0)
             {
                 return ControlReply.Success("nothing to change");
             }
@@ -74,9 +78,27 @@ internal sealed partial class DaemonHost
             }
 
             var opened = new Dictionary<DmpTabEntry, (IBackingStore Store, string? MemoryFile)>();
+            var listening = new Dictionary<DmpTabEntry, DeviceListener>();
             var output = new List<string>();
             try
             {
+                // An address one of our devices listens on now is listened on again once that device lets go of it.
+                HashSet<string> ours = [.. _deviceListeners.Values.Select(listener => listener.Address.ToString())];
+                foreach (DmpTabEntry entry in coming.Concat(relistening.Select(pair => pair.Entry)))
+                {
+                    if (entry.Listen is { } address && !ours.Contains(address.ToString()))
+                    {
+                        try
+                        {
+                            listening[entry] = DeviceListener.Listen(address, StartNbdServer);
+                        }
+                        catch (NativeException exception)
+                        {
+                            return ControlReply.Failure($"{config}:{entry.Line}: {entry.Name}: {exception.Message}; nothing was changed");
+                        }
+                    }
+                }
+
                 // A backing a going device still holds (a block device is held exclusively) opens once that device is gone.
                 foreach (DmpTabEntry entry in coming.Where(entry => !going.Exists(device => device.Backing == entry.Backing.ToString())))
                 {
@@ -104,11 +126,35 @@ internal sealed partial class DaemonHost
                     }
                 }
 
+                foreach ((ServedDevice device, _) in relistening)
+                {
+                    if (_deviceListeners.Remove(device.Name, out DeviceListener? before))
+                    {
+                        before.Dispose();
+                    }
+                }
+
                 foreach (DmpTabEntry entry in coming)
                 {
                     (IBackingStore store, string? memoryFile) = opened.Remove(entry, out var early) ? early : OpenDeclared(entry);
-                    ServedDevice device = AttachDeclaredLocked(entry, store, memoryFile, deviceMapper);
+                    ServedDevice device = AttachDeclaredLocked(entry, store, memoryFile, deviceMapper, listening.GetValueOrDefault(entry));
+                    listening.Remove(entry); // the device's now
                     output.Add($"{entry.Name}: {(going.Exists(gone => gone.Declared == entry.Name) ? "changed" : "added")}: {Details(device)}");
+                }
+
+                foreach ((ServedDevice device, DmpTabEntry entry) in relistening)
+                {
+                    if (entry.Listen is { } address)
+                    {
+                        ListenLocked(device, entry.Name, address, listening.GetValueOrDefault(entry));
+                        listening.Remove(entry);
+                    }
+                    else
+                    {
+                        SaveDeviceTable();
+                    }
+
+                    output.Add($"{entry.Name}: changed: {Details(device)}");
                 }
 
                 return ControlReply.Success(output);
@@ -124,6 +170,11 @@ internal sealed partial class DaemonHost
                 {
                     store.Dispose();
                     DeleteMemoryFile(memoryFile);
+                }
+
+                foreach (DeviceListener unused in listening.Values)
+                {
+                    unused.Dispose();
                 }
             }
         }
@@ -159,12 +210,19 @@ internal sealed partial class DaemonHost
 
     /// <summary>Serves a dmptab line's store and makes its dm device, as <c>create</c> does. The caller holds <see cref="_lifecycle"/>.</summary>
     /// <param name="deviceMapper">Open when the line is mapped.</param>
-    private ServedDevice AttachDeclaredLocked(DmpTabEntry entry, IBackingStore store, string? memoryFile, DeviceMapperControl? deviceMapper)
+    /// <param name="listening">The line's listener, when a reload made it already.</param>
+    private ServedDevice AttachDeclaredLocked(
+        DmpTabEntry entry, IBackingStore store, string? memoryFile, DeviceMapperControl? deviceMapper, DeviceListener? listening = null)
     {
         ServedDevice device = AttachLocked(store, entry.Mapped ? entry.Name : null, entry.Connections, memoryFile, entry.Name, entry.ReadOnly);
         if (entry.Mapped)
         {
             _ = MapLocked(deviceMapper!, entry.Name, device, (ulong)device.Export.Size / ServedDevice.BlockSize);
+        }
+
+        if (entry.Listen is { } address)
+        {
+            ListenLocked(device, entry.Name, address, listening);
         }
 
         return device;

@@ -1,3 +1,4 @@
+using Dmp.Nbd;
 using Dmp.Native;
 using Dmp.Native.Fuse;
 using Dmp.Storage;
@@ -51,14 +52,16 @@ internal sealed partial class DaemonHost
             return;
         }
 
+        ServedDevice device;
         try
         {
             IBackingStore store = OpenStore(record);
             try
             {
-                Register(_handedOverSockets?.Remove(record.Name, out var handed) == true
+                device = _handedOverSockets?.Remove(record.Name, out var handed) == true
                     ? ServedDevice.Adopt(_kernel!, record, store, _statistics, handed.Sockets, handed.Unread)
-                    : ServedDevice.Reattach(_kernel!, record, store, _statistics));
+                    : ServedDevice.Reattach(_kernel!, record, store, _statistics);
+                Register(device);
             }
             catch
             {
@@ -70,6 +73,25 @@ internal sealed partial class DaemonHost
         {
             DaemonLog.Warning($"{record.Name}: not taken over, left as it is: {exception.Message}");
             _leftAlone.Add(record);
+            return;
+        }
+
+        if (record.Listen is { } listen)
+        {
+            ListenAgainLocked(device, record.Declared ?? record.Name, listen);
+        }
+    }
+
+    /// <summary>A device's own listener back where it was; if it cannot be, the device is served without it, and says so.</summary>
+    private void ListenAgainLocked(ServedDevice device, string exportName, string address)
+    {
+        try
+        {
+            ListenLocked(device, exportName, NbdListenAddress.Parse(address));
+        }
+        catch (Exception exception) when (exception is NativeException or FormatException)
+        {
+            DaemonLog.Warning($"{device.Name}: no longer listening on {address}: {exception.Message} (a dmp reload listens again)");
         }
     }
 

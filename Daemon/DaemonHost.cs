@@ -43,6 +43,9 @@ internal sealed partial class DaemonHost : IDisposable
     private FuseServer? _sysfs;
     private ControlServer? _control;
     private NbdServer? _server;
+
+    /// <summary>The listeners of devices that have one of their own (dmptab <c>listen=</c>), by device name.</summary>
+    private readonly Dictionary<string, DeviceListener> _deviceListeners = [];
     private MetricsTextfile? _textfile;
     private MetricsHttpServer? _metricsServer;
     private bool _stopped;
@@ -105,7 +108,7 @@ internal sealed partial class DaemonHost : IDisposable
             // Before the launcher learns that we serve and exits, so that systemd has our pid as the main one by then.
             host._notifier.Ready(host.ServiceStatus());
             DaemonLauncher.Report(ControlReply.Success(
-                [.. host._devices.Select(device => host._takeOver ? host.DescribeTakenOver(device) : Describe(device)),
+                [.. host._devices.Select(device => host._takeOver ? host.DescribeTakenOver(device) : host.Describe(device)),
                     .. host._leftAlone.Select(record => $"{record.Name}: left alone (see {host._run.LogFile})"),
                     .. host._server?.Addresses.Select(address => $"listening on {address}") ?? [],
                     .. host._metricsServer?.Addresses.Select(address => $"metrics on {address}") ?? []]));
@@ -204,7 +207,7 @@ internal sealed partial class DaemonHost : IDisposable
         _control = ControlServer.Start(_run.ControlSocket, HandleControlRequest);
         if (_options.Listen.Count > 0)
         {
-            _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Warning);
+            _server = StartNbdServer(_options.Listen, _catalog);
         }
 
         if (_options.MetricsTextfile is { } textfile)
@@ -217,6 +220,10 @@ internal sealed partial class DaemonHost : IDisposable
             _metricsServer = MetricsHttpServer.Start(metricsListen, () => MetricsExposition.Format(_statistics), DaemonLog.Warning);
         }
     }
+
+    /// <summary>An NBD server for clients of the exports of <paramref name="catalog"/>: load's <c>--listen</c>, or one device's own.</summary>
+    private NbdServer StartNbdServer(IReadOnlyList<NbdListenAddress> addresses, NbdExportCatalog catalog) =>
+        NbdServer.Start(addresses, catalog, DaemonLog.Warning);
 
     /// <summary>
     /// Detaches every device and removes everything start-up created; or, not <paramref name="forGood"/>, lets go
@@ -240,7 +247,14 @@ internal sealed partial class DaemonHost : IDisposable
         // Each step is attempted whatever happened to the one before. NBD clients go first: their requests
         // use the stores the devices are about to close. The stat tree is unmounted outside the lock, since
         // a reset in progress on the FUSE thread needs it.
-        BestEffort("stop serving NBD clients", () => _server?.Dispose());
+        BestEffort("stop serving NBD clients", () =>
+        {
+            _server?.Dispose();
+            foreach (DeviceListener listener in _deviceListeners.Values)
+            {
+                listener.Dispose();
+            }
+        });
         BestEffort("remove the metrics textfile", () => _textfile?.Dispose());
         BestEffort("stop serving the metrics over HTTP", () => _metricsServer?.Dispose());
         BestEffort("unmount the stat tree", () => _sysfs?.Dispose());

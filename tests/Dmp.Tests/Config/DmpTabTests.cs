@@ -42,6 +42,17 @@ public sealed class DmpTabTests
     }
 
     [Fact]
+    public void Listen_takes_an_address_as_load_s_listen_does_and_lines_without_it_listen_nowhere()
+    {
+        IReadOnlyList<DmpTabEntry> entries = DmpTab.Parse(
+            Path, "a memory listen=unix:/run/a.sock\nb zero ro,listen=tcp:0.0.0.0\nc memory listen=tcp:[::1]:10900\nd memory\n", CacheMode.None, 1);
+
+        Assert.Equal(
+            ["unix:/run/a.sock", "tcp:0.0.0.0:10809", "tcp:[::1]:10900", null],
+            entries.Select(entry => entry.Listen?.ToString()));
+    }
+
+    [Fact]
     public void Lines_without_cache_or_connections_take_the_load_s()
     {
         DmpTabEntry entry = Assert.Single(DmpTab.Parse(Path, "disk /srv/a.img\n", CacheMode.Writeback, 4));
@@ -65,7 +76,11 @@ public sealed class DmpTabTests
     [InlineData("a /srv/x.img\nb memory\nc /srv/x.img", 3, "the backing /srv/x.img is declared already on line 1")]
     [InlineData("dm/0 memory", 1, "the name 'dm/0' holds a '/'")]
     [InlineData(".. memory", 1, "the name cannot be '..'")]
-    [InlineData("disk0 memory bogus", 1, "unknown option 'bogus' (known: size=SIZE, cache=none|writeback, connections=N, ro, nodm)")]
+    [InlineData("disk0 memory bogus", 1, "unknown option 'bogus' (known: size=SIZE, cache=none|writeback, connections=N, listen=ADDR, ro, nodm)")]
+    [InlineData("disk0 memory listen=nowhere", 1, "invalid listen address 'nowhere': use unix:PATH or tcp:HOST:PORT")]
+    [InlineData("disk0 memory listen=", 1, "the option listen needs a value (listen=...)")]
+    [InlineData("a memory listen=tcp::10811\nb zero listen=tcp:127.0.0.1:10811", 2, "the address tcp:127.0.0.1:10811 is declared already on line 1")]
+    [InlineData("a memory listen=unix:/run/a.sock\nb zero listen=unix:/run/../run/a.sock", 2, "the address unix:/run/a.sock is declared already on line 1")]
     [InlineData("disk0 memory ro,,nodm", 1, "an empty option (two commas in a row?)")]
     [InlineData("disk0 memory =1G", 1, "an option without a name: '=1G'")]
     [InlineData("disk0 memory ro,ro", 1, "the option ro is given twice")]
@@ -119,7 +134,8 @@ public sealed class DmpTabTests
         Assert.Contains(entries, entry => entry.Cache == CacheMode.Writeback && entry.Connections == 2);
         Assert.Contains(entries, entry => entry.ReadOnly && entry.Backing.ToString().StartsWith("/dev/disk/by-id/", StringComparison.Ordinal));
         Assert.Contains(entries, entry => !entry.Mapped && entry.Backing.Kind == BackingKind.Zero);
-        foreach (string option in new[] { "size=", "cache=", "connections=", " ro ", " nodm " })
+        Assert.Contains(entries, entry => entry.Listen is not null);
+        foreach (string option in new[] { "size=", "cache=", "connections=", "listen=", " ro ", " nodm " })
         {
             Assert.Contains(option, File.ReadAllText(path), StringComparison.Ordinal);
         }

@@ -61,7 +61,7 @@ public sealed class RunFilesTests : IDisposable
     }
 
     [Fact]
-    public void The_device_table_round_trips_dmptab_names_and_read_only_devices()
+    public void The_device_table_round_trips_dmptab_names_read_only_devices_and_their_own_listeners()
     {
         DeviceRecord[] devices =
         [
@@ -70,6 +70,7 @@ public sealed class RunFilesTests : IDisposable
             new(2, 4096, "zero", null, CacheMode.None, 1, Declared: "scratch"),
             new(3, 4096, "/srv/a.img", null, CacheMode.None, 1, ReadOnly: true),
             new(4, 4096, "memory", null, CacheMode.None, 1),
+            new(5, 4096, "memory", null, CacheMode.None, 1, Declared: "shared", Listen: "unix:/run/dmp shared.sock"),
         ];
 
         DeviceTable.Write(_run.DeviceTable, devices);
@@ -81,7 +82,8 @@ public sealed class RunFilesTests : IDisposable
             "nbd1\t8192\t/dev/disk/by-id/ata-DISK SERIAL\tarchive\twriteback\t1\tarchive\tro\n" +
             "nbd2\t4096\tzero\t-\tnone\t1\tscratch\trw\n" +
             "nbd3\t4096\t/srv/a.img\t-\tnone\t1\t-\tro\n" +
-            "nbd4\t4096\tmemory\t-\tnone\t1\n", // as an older dmp wrote it, which it can read
+            "nbd4\t4096\tmemory\t-\tnone\t1\n" + // as an older dmp wrote it, which it can read
+            "nbd5\t4096\tmemory\t-\tnone\t1\tshared\trw\tunix:/run/dmp shared.sock\n",
             File.ReadAllText(_run.DeviceTable));
     }
 

@@ -2,7 +2,8 @@
 # Devices declared in a dmptab: load --config with memory, a file, a read-only block device by a
 # /dev/disk/by-id path and a device without dm; IO through /dev/mapper/NAME; reload adding, removing
 # and changing devices, refusing to remove one in use and refusing a bad line, changing nothing then;
-# a daemon killed and taken over that still knows its dmptab; a bare load reading /etc/dmp/dmptab.
+# a device's own NBD listener (listen=) added, moved and dropped by reload without touching the device;
+# a daemon killed and taken over that still knows its dmptab and listeners; a bare load reading /etc/dmp/dmptab.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
@@ -43,13 +44,14 @@ cat >"$tab" <<TAB
 disk0    memory                             size=64M
 data     /tmp/disks/data.img                cache=writeback,connections=1   # a comment after the fields
 archive  /dev/disk/by-id/dmp-test-archive   ro
-scratch  zero                               size=16M,nodm
+scratch  zero                               size=16M,nodm,listen=unix:/tmp/scratch.sock
 TAB
 is "load --config brings up every line, printing each with its nbd device and dm device" "$(./dmp load --config "$tab")" \
     "disk0: nbd0, memory, 67108864 bytes, /dev/mapper/disk0
 data: nbd1, /tmp/disks/data.img, 16777216 bytes, /dev/mapper/data
 archive: nbd2, /dev/disk/by-id/dmp-test-archive, 16777216 bytes, /dev/mapper/archive, read-only
-scratch: nbd3, zero, 16777216 bytes"
+scratch: nbd3, zero, 16777216 bytes, listening on unix:/tmp/scratch.sock"
+is "scratch is served to NBD clients on its own socket, as export scratch" "$(nbdinfo --size 'nbd+unix:///scratch?socket=/tmp/scratch.sock')" 16777216
 for name in disk0 data archive; do
     ok "/dev/mapper/$name is a block device" test -b "/dev/mapper/$name"
 done
@@ -98,6 +100,7 @@ is "... and the same contents (its file)" "$(dd if=/dev/mapper/data bs=1M count=
 is "disk0 was left alone: its memory still holds what was written" \
     "$(dd if=/dev/mapper/disk0 bs=1M count=4 iflag=direct status=none | md5sum)" "$(md5sum </tmp/random)"
 ok "/dev/mapper/extra exists" test -b /dev/mapper/extra
+fails "scratch's socket went with it" test -e /tmp/scratch.sock
 is "four devices are served, scratch's zero device gone" "$(cut -f3,7 /run/dmp/devices | sort)" \
     "$(printf '/dev/disk/by-id/dmp-test-archive\tarchive\n/tmp/disks/data.img\tdata\nmemory\tdisk0\nmemory\textra')"
 is "reload again: nothing to change" "$(./dmp reload)" "nothing to change"
@@ -144,6 +147,35 @@ fails_saying "reload with a bad line fails" "... naming the line" \
 is "... and nothing changed" "$(state)" "$before"
 sed -i '/^bad/d' "$tab"
 
+# ---- listen=: a device served alone to NBD clients, changed by reload without touching the device ----
+disk0_nbd() { awk -F'\t' '$7 == "disk0" { print $1 }' /run/dmp/devices; }
+nbd=$(disk0_nbd)
+sed -i 's|^disk0 .*|disk0 memory size=64M,listen=unix:/tmp/disk0.sock|' "$tab"
+is "reload gives disk0 a listener of its own, and only that" "$(./dmp reload)" \
+    "disk0: changed: $nbd, memory, 67108864 bytes, /dev/mapper/disk0, listening on unix:/tmp/disk0.sock"
+is "... disk0 is the same nbd device" "$(disk0_nbd)" "$nbd"
+is "... the device table has the address" "$(awk -F'\t' '$7 == "disk0" { print $9 }' /run/dmp/devices)" "unix:/tmp/disk0.sock"
+is "an NBD client there sees one export, disk0" "$(nbdinfo --list 'nbd+unix://?socket=/tmp/disk0.sock' | grep '^export=')" 'export="disk0":'
+is "... also the default export, 64 MiB" "$(nbdinfo --size 'nbd+unix://?socket=/tmp/disk0.sock')" 67108864
+is "... which holds what was written through /dev/mapper/disk0" \
+    "$(nbdcopy 'nbd+unix:///disk0?socket=/tmp/disk0.sock' - | head -c 4194304 | md5sum)" "$(md5sum </tmp/random)"
+ok "a client writes 1 MiB at 32 MiB" qemu-io -f raw -c 'write -P 0x5a 32M 1M' 'nbd+unix:///disk0?socket=/tmp/disk0.sock'
+is "... which /dev/mapper/disk0 reads" "$(dd if=/dev/mapper/disk0 bs=1M skip=32 count=1 iflag=direct status=none | tr -d '\132' | wc -c)" 0
+sed -i 's|listen=unix:/tmp/disk0.sock|listen=tcp:127.0.0.1:10900|' "$tab"
+is "reload moves the listener to TCP" "$(./dmp reload)" \
+    "disk0: changed: $nbd, memory, 67108864 bytes, /dev/mapper/disk0, listening on tcp:127.0.0.1:10900"
+fails "... the Unix socket is gone" test -e /tmp/disk0.sock
+is "... and a client reaches disk0 on the port" "$(nbdinfo --size 'nbd://127.0.0.1:10900/disk0')" 67108864
+ok "another program listens on port 10901" nbdkit --port=10901 --pidfile=/tmp/nbdkit.pid memory 1M
+before=$(state)
+sed -i 's|listen=tcp:127.0.0.1:10900|listen=tcp:127.0.0.1:10901|' "$tab"
+fails_saying "reload to a port in use fails" "... naming the line and why, and that nothing changed" \
+    "^dmp: /tmp/dmptab:[0-9]+: disk0: .*Address already in use; nothing was changed$" ./dmp reload
+is "... and nothing changed" "$(state)" "$before"
+is "... disk0 still listens where it did" "$(nbdinfo --size 'nbd://127.0.0.1:10900/disk0')" 67108864
+ok "the other program ends" kill "$(cat /tmp/nbdkit.pid)"
+sed -i 's|listen=tcp:127.0.0.1:10901|listen=tcp:127.0.0.1:10900|' "$tab"
+
 # ---- the daemon killed: load takes over, reload still knows the dmptab ----
 ok "the daemon is killed outright" kill -KILL "$(cat /run/dmp/dmp.pid)"
 like "load takes every device over" "$(./dmp load)" "nbd[0-9]+: re-attached \(memory, 67108864 bytes\)"
@@ -151,10 +183,15 @@ is "... with its dmptab names" "$(cut -f7 /run/dmp/devices | sort | tr '\n' ' ')
 archive_nbd=$(awk -F'\t' '$7 == "archive" { print $1 }' /run/dmp/devices)
 is "... and its read-only device read-only" "$(cat "/sys/block/$archive_nbd/ro")" 1
 fails "... still refusing writes" dd if=/tmp/random of=/dev/mapper/archive bs=4k count=1 oflag=direct status=none
+is "... disk0 listens again where it did" "$(nbdinfo --size 'nbd://127.0.0.1:10900/disk0')" 67108864
 is "reload after the take-over: nothing to change" "$(./dmp reload)" "nothing to change"
 sed -i '/^more/d' "$tab"
 is "reload removes a line's device after the take-over" "$(./dmp reload)" "more: removed"
 is "disk0 still holds its data" "$(dd if=/dev/mapper/disk0 bs=1M count=4 iflag=direct status=none | md5sum)" "$(md5sum </tmp/random)"
+sed -i 's|,listen=tcp:127.0.0.1:10900||' "$tab"
+is "reload takes disk0's listener away" "$(./dmp reload)" "disk0: changed: $(disk0_nbd), memory, 67108864 bytes, /dev/mapper/disk0"
+fails "... and nobody listens there" nbdinfo --size 'nbd://127.0.0.1:10900/disk0'
+
 
 # ---- unload takes the dm devices made for the dmptab with it ----
 ok "unload" ./dmp unload
