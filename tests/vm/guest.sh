@@ -12,12 +12,12 @@ set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-    echo "usage: ${0##*/} [--kernel $(IFS='|' && echo "${VM_KERNELS[*]}")|VERSION] [--timeout SECS] [--mem MB] [--smp N] [--env NAME=VALUE]... SCRIPT [ARGS...]" >&2
+    echo "usage: ${0##*/} [--kernel $(IFS='|' && echo "${VM_KERNELS[*]}")|VERSION] [--timeout SECS] [--mem MB] [--smp N] [--init shell|systemd] [--env NAME=VALUE]... SCRIPT [ARGS...]" >&2
     exit 2
 }
 
 kernel=${DMP_VM_KERNEL:-${VM_KERNELS[0]}}
-timeout=600 mem=2048 smp=2
+timeout=600 mem=2048 smp=2 init=shell
 envs=()
 while (($#)); do
     case $1 in
@@ -29,6 +29,11 @@ while (($#)); do
     --timeout | --mem | --smp)
         [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage
         printf -v "${1#--}" %s "$2" # sets timeout, mem or smp
+        shift 2
+        ;;
+    --init)
+        [[ ${2:-} == @(shell|systemd) ]] || usage
+        init=$2
         shift 2
         ;;
     --env)
@@ -137,6 +142,7 @@ done
     echo "KVER=$(vm_quote "$version")"
     echo "KMODDIR=$(vm_quote "$kdir/lib/modules/$version")"
     echo "KEEP=$(vm_quote "${!keep[*]}")"
+    echo "INIT=$init"
 } >"$share/boot.conf"
 
 # The job, run by bash in the chroot.

@@ -86,11 +86,59 @@ hostname dmp-vm
 ip link set lo up
 cp /job/job.sh $R/run/dmp-vm-job.sh
 
-chroot $R /usr/bin/env -i \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    HOME=/root USER=root LOGNAME=root SHELL=/bin/bash HOSTNAME=dmp-vm \
-    TERM=dumb LANG=C.UTF-8 DM_DISABLE_UDEV=1 DMP_VM=1 \
-    /bin/bash /run/dmp-vm-job.sh </dev/null >/job/output 2>&1
-echo $? >/job/status.new
-mv /job/status.new /job/status
-poweroff -f
+# The job's environment, whoever runs it (no value holds a blank).
+JOB_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+HOME=/root USER=root LOGNAME=root SHELL=/bin/bash HOSTNAME=dmp-vm
+TERM=dumb LANG=C.UTF-8 DM_DISABLE_UDEV=1 DMP_VM=1"
+
+# run_job [NAME=VALUE...]: the job in the chroot, its output appended to the share's; returns its status.
+run_job() {
+    # shellcheck disable=SC2086 # JOB_ENV is words
+    chroot $R /usr/bin/env -i $JOB_ENV "$@" /bin/bash /run/dmp-vm-job.sh </dev/null >>/job/output 2>&1
+}
+
+report() {
+    echo "$1" >/job/status.new
+    mv /job/status.new /job/status
+    poweroff -f
+}
+
+if [ "${INIT:-}" != systemd ]; then
+    run_job
+    report $?
+fi
+
+# INIT=systemd: the job runs twice. First here, as DMP_VM_PHASE=preboot, to install and enable what the
+# boot is to start; then systemd boots the chroot as PID 1, and runs it again as a unit of that boot
+# (DMP_VM_PHASE=booted), whose end reports its status and powers off. The boot stops at basic.target and
+# the job, so that the host's own services (databases, timers) are not started.
+run_job DMP_VM_PHASE=preboot || report $?
+units=$R/etc/systemd/system
+mkdir -p $units
+cat >$units/dmp-vm.target <<UNIT
+[Unit]
+Description=dmp-vm: the job, once the system is up to basic.target
+Requires=basic.target
+After=basic.target
+Wants=dmp-vm-job.service
+UNIT
+cat >$units/dmp-vm-job.service <<UNIT
+[Unit]
+Description=dmp-vm: the job
+After=basic.target
+
+[Service]
+Type=oneshot
+TimeoutStartSec=infinity
+Environment=$(echo $JOB_ENV) DMP_VM_PHASE=booted
+StandardInput=null
+StandardOutput=append:/job/output
+StandardError=inherit
+ExecStart=/bin/bash /run/dmp-vm-job.sh
+ExecStopPost=/bin/sh -c 'echo "\$\$EXIT_STATUS" >/job/status.new && mv /job/status.new /job/status; systemctl poweroff --force --force'
+UNIT
+mkdir -p $R/job
+mount -o move /job $R/job || fail "cannot move the job share into the new root"
+# The new root is the chroot: modules load with its own modprobe (the initramfs, and chroot-modprobe, go).
+echo /sbin/modprobe >/proc/sys/kernel/modprobe
+exec switch_root $R /lib/systemd/systemd --unit=dmp-vm.target --show-status=false

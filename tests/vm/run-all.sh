@@ -62,6 +62,13 @@ suite_timeout() {
     echo "${secs:-600}"
 }
 
+# suite_init SUITE: the guest's init, as its "# guest-init: systemd" line says, or guest.sh's default (a shell).
+suite_init() {
+    local init
+    init=$(sed -n 's/^# guest-init: \([a-z]*\)$/\1/p' "$1")
+    echo "${init:-shell}"
+}
+
 out=$(mktemp "${TMPDIR:-/tmp}/dmp-vm-suite.XXXXXX")
 trap 'rm -f -- "$out"' EXIT
 passed=0 failed=0
@@ -73,7 +80,7 @@ for suite in "${suites[@]}"; do
         start=$SECONDS
         for attempt in 1 2; do
             rc=0
-            "$VM_DIR/guest.sh" --kernel "${version[$series]}" --timeout "$(suite_timeout "$suite")" \
+            "$VM_DIR/guest.sh" --kernel "${version[$series]}" --timeout "$(suite_timeout "$suite")" --init "$(suite_init "$suite")" \
                 ${guest_opts[@]+"${guest_opts[@]}"} "$suite" 2>&1 |
                 tee "$out" | sed -u "s/^/$name: /" || rc=${PIPESTATUS[0]}
             # A guest that stopped before the suite's first test (qemu's emulation now and then fails a
