@@ -204,7 +204,7 @@ internal sealed partial class DaemonHost : IDisposable
         _control = ControlServer.Start(_run.ControlSocket, HandleControlRequest);
         if (_options.Listen.Count > 0)
         {
-            _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Warning);
+            _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Warning, _options.Tls ?? NbdTlsSettings.Off);
         }
 
         if (_options.MetricsTextfile is { } textfile)
