@@ -103,7 +103,7 @@ internal sealed class NbdHandshake
     {
         if (_tls is null)
         {
-            return Refuse(NbdOption.StartTls, NbdOptionReplyType.ErrorUnsupported, "TLS is not enabled on this server");
+            return Refuse(NbdOption.StartTls, NbdOptionReplyType.ErrorUnsupported, "TLS is not supported");
         }
 
         if (_tunnel is not null)
