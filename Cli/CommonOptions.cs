@@ -103,7 +103,7 @@ internal static class CommonOptions
         Description = "TLS for NBD clients: off, on (offered: a client may go without) or require (nothing but NBD_OPT_STARTTLS before it)",
         HelpName = "MODE",
         DefaultValueFactory = _ => "off",
-        CompletionSources = { NbdTlsSettings.ModeNames[0], NbdTlsSettings.ModeNames[1], NbdTlsSettings.ModeNames[2] },
+        CompletionSources = { NbdTlsSettings.ModeNames.ToArray() },
         CustomParser = result =>
         {
             string text = result.Tokens[0].Value;

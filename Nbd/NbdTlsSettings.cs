@@ -10,6 +10,7 @@ internal sealed record NbdTlsSettings(NbdTlsMode Mode, string? Certificates, boo
 {
     public static readonly NbdTlsSettings Off = new(NbdTlsMode.Off, null, false);
 
+    /// <summary>The modes as <c>--tls</c> names them, in <see cref="NbdTlsMode"/>'s order.</summary>
     public static readonly IReadOnlyList<string> ModeNames = ["off", "on", "require"];
 
     /// <summary>Checks a command line's TLS options against each other.</summary>
@@ -30,13 +31,18 @@ internal sealed record NbdTlsSettings(NbdTlsMode Mode, string? Certificates, boo
     }
 
     /// <exception cref="FormatException">Not one of <see cref="ModeNames"/>.</exception>
-    public static NbdTlsMode ParseMode(string text) => text switch
+    public static NbdTlsMode ParseMode(string text)
     {
-        "off" => NbdTlsMode.Off,
-        "on" => NbdTlsMode.On,
-        "require" => NbdTlsMode.Require,
-        _ => throw new FormatException($"--tls must be off, on or require, not '{text}'"),
-    };
+        for (int mode = 0; mode < ModeNames.Count; mode++)
+        {
+            if (ModeNames[mode] == text)
+            {
+                return (NbdTlsMode)mode;
+            }
+        }
+
+        throw new FormatException($"--tls must be off, on or require, not '{text}'");
+    }
 
     public string ModeName => ModeNames[(int)Mode];
 
