@@ -56,6 +56,7 @@ internal sealed record DaemonOptions(
         ("listen", string.Join('\n', Listen.Select(address => address.ToString()))),
         ("metrics_textfile", MetricsTextfile ?? ""),
         ("metrics_listen", string.Join('\n', (MetricsListen ?? []).Select(address => address.ToString()))),
+        ("tls", (Tls ?? NbdTlsSettings.Off).ModeName),
         ("run_dir", RunDirectory.Path),
     ];
 }

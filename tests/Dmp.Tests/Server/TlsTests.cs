@@ -86,6 +86,12 @@ public sealed partial class TlsTests : IDisposable
     }
 
     [Fact]
+    public void The_stat_tree_shows_the_tls_mode_among_the_parameters()
+    {
+        Assert.Equal("require\n", File.ReadAllText(Path.Combine(Module, "parameters/tls")));
+    }
+
+    [Fact]
     public void A_tcp_listener_beyond_loopback_without_tls_is_warned_about_and_one_on_loopback_is_not()
     {
         int port = RealClientTests.FreeTcpPort();
