@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using Tmds.Linux;
 
 namespace Dmp.Native;
@@ -8,7 +7,6 @@ namespace Dmp.Native;
 /// (TLS): errors become <see cref="IOException"/>, as streams report them. A receive timeout that fires while one
 /// is set ends the stream; one that was lifted while a receive waited does not.
 /// </summary>
-[SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "It is a Stream.")]
 internal sealed class SocketStream(int socket) : Stream
 {
     public override bool CanRead => true;
