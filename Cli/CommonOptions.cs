@@ -98,6 +98,39 @@ internal static class CommonOptions
         CustomParser = result => ParseEach(result, NbdListenAddress.Parse),
     };
 
+    public static Option<string> Tls { get; } = new("--tls")
+    {
+        Description = "TLS for NBD clients: off, on (offered: a client may go without) or require (nothing but NBD_OPT_STARTTLS before it)",
+        HelpName = "MODE",
+        DefaultValueFactory = _ => "off",
+        CompletionSources = { NbdTlsSettings.ModeNames.ToArray() },
+        CustomParser = result =>
+        {
+            string text = result.Tokens[0].Value;
+            try
+            {
+                NbdTlsSettings.ParseMode(text);
+            }
+            catch (FormatException exception)
+            {
+                result.AddError(exception.Message);
+            }
+
+            return text;
+        },
+    };
+
+    public static Option<string?> TlsCertificates { get; } = new("--tls-certificates")
+    {
+        Description = $"Where the TLS certificates are: {NbdTls.CaCertificateFile}, {NbdTls.ServerCertificateFile} and {NbdTls.ServerKeyFile} (as nbdkit and qemu keep them)",
+        HelpName = "DIR",
+    };
+
+    public static Option<bool> TlsVerifyPeer { get; } = new("--tls-verify-peer")
+    {
+        Description = $"Admit only TLS clients whose certificate the CA ({NbdTls.CaCertificateFile}) signed",
+    };
+
     public static Option<TimeSpan> ReattachTimeout { get; } = new("--reattach-timeout")
     {
         Description = "How long IO waits for a new daemon when this one dies (then it fails with EIO); a later load still takes the devices over",
@@ -200,11 +233,23 @@ internal static class CommonOptions
         }
 
         string? textfile = result.GetValue(MetricsTextfile);
+        NbdTlsSettings tls;
+        try
+        {
+            tls = result.CommandResult.Command.Options.Contains(Tls)
+                ? NbdTlsSettings.Of(result.GetValue(Tls)!, result.GetValue(TlsCertificates), result.GetValue(TlsVerifyPeer))
+                : NbdTlsSettings.Off;
+        }
+        catch (FormatException exception)
+        {
+            throw new CommandException(exception.Message);
+        }
+
         return new DaemonOptions(
             backings, size, RunDirectoryOf(result), result.GetValue(Listen) ?? [],
             textfile is null ? null : Path.GetFullPath(textfile), !result.GetValue(NoStatistics), CacheOf(result), ConnectionsOf(result),
             result.CommandResult.Command.Options.Contains(ReattachTimeout) ? result.GetValue(ReattachTimeout) : default,
-            result.GetValue(MetricsListen) ?? [], config);
+            result.GetValue(MetricsListen) ?? [], config, tls);
     }
 
     /// <summary>The dmptab a command line names, as an absolute path; null when it names none (or the command takes none).</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Dmp.Config;
 using Dmp.Daemon;
 using Dmp.Native;
+using Dmp.Nbd;
 using Dmp.Storage;
 using Tmds.Linux;
 
@@ -23,6 +24,9 @@ internal static class LoadCommand
             CommonOptions.Size,
             CommonOptions.Listen,
             CommonOptions.MetricsListen,
+            CommonOptions.Tls,
+            CommonOptions.TlsCertificates,
+            CommonOptions.TlsVerifyPeer,
             CommonOptions.MetricsTextfile,
             CommonOptions.NoStatistics,
             CommonOptions.Cache,
@@ -49,9 +53,15 @@ internal static class LoadCommand
         {
             CheckNamedBackings(result, run);
         }
-        else if (options.Config is { } config)
+        else
         {
-            CheckConfig(config, options);
+            if (options.Config is { } config)
+            {
+                CheckConfig(config, options);
+            }
+
+            // Bad certificates fail the load before anything starts (the daemon loads them again as it starts).
+            _ = NbdTls.Load(options.Tls ?? NbdTlsSettings.Off);
         }
 
         KernelModules.EnsureNbd();

@@ -221,9 +221,12 @@ internal sealed partial class DaemonHost : IDisposable
         }
     }
 
-    /// <summary>An NBD server for clients of the exports of <paramref name="catalog"/>: load's <c>--listen</c>, or one device's own.</summary>
+    /// <summary>
+    /// An NBD server for clients of the exports of <paramref name="catalog"/>: load's <c>--listen</c>, or one device's own
+    /// (with load's TLS settings either way).
+    /// </summary>
     private NbdServer StartNbdServer(IReadOnlyList<NbdListenAddress> addresses, NbdExportCatalog catalog) =>
-        NbdServer.Start(addresses, catalog, DaemonLog.Warning);
+        NbdServer.Start(addresses, catalog, DaemonLog.Warning, _options.Tls ?? NbdTlsSettings.Off);
 
     /// <summary>
     /// Detaches every device and removes everything start-up created; or, not <paramref name="forGood"/>, lets go

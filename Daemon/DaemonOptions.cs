@@ -13,6 +13,7 @@ namespace Dmp.Daemon;
 /// <param name="ReattachTimeout">How long a kernel device's requests wait for a new daemon when this one dies (not used by serve).</param>
 /// <param name="MetricsListen">Where to serve the metrics over HTTP (<c>--metrics-listen</c>); null or empty for nowhere.</param>
 /// <param name="Config">The dmptab that declares the devices (then <paramref name="Backings"/> is empty), which reload reads again; null for none.</param>
+/// <param name="Tls">TLS for the NBD clients of <paramref name="Listen"/>; null for none.</param>
 internal sealed record DaemonOptions(
     IReadOnlyList<BackingSpec> Backings,
     long Size,
@@ -24,7 +25,8 @@ internal sealed record DaemonOptions(
     int Connections = 1,
     TimeSpan ReattachTimeout = default,
     IReadOnlyList<NbdListenAddress>? MetricsListen = null,
-    string? Config = null)
+    string? Config = null,
+    NbdTlsSettings? Tls = null)
 {
     /// <summary>The default of <c>--reattach-timeout</c>: long enough for a person or a service manager to start a new daemon.</summary>
     public static readonly TimeSpan DefaultReattachTimeout = TimeSpan.FromMinutes(5);
@@ -36,6 +38,7 @@ internal sealed record DaemonOptions(
             .. Listen.SelectMany(address => new[] { "--listen", address.ToString() }),
             .. MetricsTextfile is null ? Array.Empty<string>() : ["--metrics-textfile", MetricsTextfile],
             .. (MetricsListen ?? []).SelectMany(address => new[] { "--metrics-listen", address.ToString() }),
+            .. (Tls ?? NbdTlsSettings.Off).ToArguments(),
             .. Statistics ? Array.Empty<string>() : ["--no-statistics"],
             "--cache", Cache.Name(), "--connections", Connections.ToString(CultureInfo.InvariantCulture),
             "--reattach-timeout", Cli.DurationParser.Format(ReattachTimeout),
@@ -53,6 +56,7 @@ internal sealed record DaemonOptions(
         ("listen", string.Join('\n', Listen.Select(address => address.ToString()))),
         ("metrics_textfile", MetricsTextfile ?? ""),
         ("metrics_listen", string.Join('\n', (MetricsListen ?? []).Select(address => address.ToString()))),
+        ("tls", (Tls ?? NbdTlsSettings.Off).ModeName),
         ("run_dir", RunDirectory.Path),
     ];
 }

@@ -119,7 +119,7 @@ internal sealed class ServeHost : IDisposable
             _metricsServer = MetricsHttpServer.Start(metricsListen, () => MetricsExposition.Format(_statistics), DaemonLog.Warning);
         }
 
-        _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Warning);
+        _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Warning, _options.Tls ?? NbdTlsSettings.Off);
     }
 
     private (string Name, DeviceFaults Faults)? FindFaults(string name) =>

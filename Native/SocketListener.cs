@@ -83,6 +83,14 @@ internal static unsafe class SocketListener
     /// <summary>Makes blocking sends give up (EAGAIN) after <paramref name="timeout"/> with no progress; zero waits forever.</summary>
     public static void SetSendTimeout(int fd, TimeSpan timeout) => SetTimeout(fd, LibC.SO_SNDTIMEO, timeout);
 
+    /// <summary>Whether blocking reads on <paramref name="fd"/> give up after a while (<see cref="SetReceiveTimeout"/>).</summary>
+    public static bool HasReceiveTimeout(int fd)
+    {
+        long* value = stackalloc long[2];
+        socklen_t length = sizeof(long) * 2;
+        return LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_RCVTIMEO, value, &length) == 0 && (value[0] | value[1]) != 0;
+    }
+
     private static void SetTimeout(int fd, int option, TimeSpan timeout)
     {
         long* value = stackalloc long[2]; // struct timeval { tv_sec; tv_usec; }

@@ -7,35 +7,54 @@ namespace Dmp.Nbd;
 /// <summary>
 /// The fixed-newstyle handshake on a freshly accepted connection: the greeting, then option haggling
 /// until the client picks an export (NBD_OPT_GO or NBD_OPT_EXPORT_NAME), aborts, or misbehaves.
-/// Options dmp does not implement (TLS, structured replies, metadata contexts) get the protocol's
-/// error reply and the client may carry on.
+/// Options dmp does not implement (structured replies, metadata contexts) get the protocol's
+/// error reply and the client may carry on. With TLS, NBD_OPT_STARTTLS moves the rest of the connection
+/// into an <see cref="NbdTlsTunnel"/>; under <see cref="NbdTlsMode.Require"/> nothing else is served before it.
 /// </summary>
 internal sealed class NbdHandshake
 {
     private const int OptionHeaderLength = 16;
     private const int OptionReplyHeaderLength = 20;
 
-    private readonly int _socket;
     private readonly NbdExportCatalog _catalog;
+    private readonly NbdTls? _tls;
+    private int _socket;
     private bool _noZeroes;
 
-    private NbdHandshake(int socket, NbdExportCatalog catalog)
+    /// <summary>Set once NBD_OPT_STARTTLS succeeded: <see cref="_socket"/> is then its plain end.</summary>
+    private NbdTlsTunnel? _tunnel;
+
+    private NbdHandshake(int socket, NbdExportCatalog catalog, NbdTls? tls)
     {
         _socket = socket;
         _catalog = catalog;
+        _tls = tls;
     }
 
-    public static NbdHandshakeResult Negotiate(int socket, NbdExportCatalog catalog)
+    /// <param name="tls">The server's TLS credentials and mode, or null when TLS is off.</param>
+    public static NbdHandshakeResult Negotiate(int socket, NbdExportCatalog catalog, NbdTls? tls = null)
     {
+        var handshake = new NbdHandshake(socket, catalog, tls);
+        NbdHandshakeResult result;
         try
         {
-            return new NbdHandshake(socket, catalog).Run();
+            result = handshake.Run();
         }
         catch (HandshakeEndedException ended)
         {
-            return NbdHandshakeResult.Ended(ended.Message.Length > 0 ? ended.Message : null);
+            result = NbdHandshakeResult.Ended(ended.Message.Length > 0 ? ended.Message : null);
         }
+
+        if (result.Export is null)
+        {
+            handshake._tunnel?.Dispose();
+        }
+
+        return result with { Tunnel = result.Export is null ? null : handshake._tunnel };
     }
+
+    /// <summary>Under <see cref="NbdTlsMode.Require"/>, TLS has not begun yet: every option but STARTTLS and ABORT is refused.</summary>
+    private bool TlsRequired => _tls?.Mode == NbdTlsMode.Require && _tunnel is null;
 
     private NbdHandshakeResult Run()
     {
@@ -59,11 +78,14 @@ internal sealed class NbdHandshake
             (NbdOption option, byte[] data) = ReceiveOption();
             NbdHandshakeResult? result = option switch
             {
-                NbdOption.ExportName => ExportName(data),
                 NbdOption.Abort => Abort(),
+                NbdOption.StartTls => StartTls(data),
+                NbdOption.ExportName when TlsRequired =>
+                    throw new HandshakeEndedException("NBD_OPT_EXPORT_NAME before NBD_OPT_STARTTLS, and TLS is required"),
+                _ when TlsRequired => Refuse(option, NbdOptionReplyType.ErrorTlsRequired, "TLS is required: send NBD_OPT_STARTTLS first"),
+                NbdOption.ExportName => ExportName(data),
                 NbdOption.List => List(data),
                 NbdOption.Info or NbdOption.Go => InfoOrGo(option, data),
-                NbdOption.StartTls => Refuse(option, NbdOptionReplyType.ErrorUnsupported, "TLS is not supported"),
                 NbdOption.StructuredReply => Refuse(option, NbdOptionReplyType.ErrorUnsupported, "structured replies are not supported"),
                 NbdOption.ListMetaContext or NbdOption.SetMetaContext =>
                     Refuse(option, NbdOptionReplyType.ErrorUnsupported, "metadata contexts are not supported"),
@@ -74,6 +96,30 @@ internal sealed class NbdHandshake
                 return result;
             }
         }
+    }
+
+    /// <summary>NBD_OPT_STARTTLS: acknowledged, then the TLS handshake, after which every byte goes through the tunnel.</summary>
+    private NbdHandshakeResult? StartTls(byte[] data)
+    {
+        if (_tls is null)
+        {
+            return Refuse(NbdOption.StartTls, NbdOptionReplyType.ErrorUnsupported, "TLS is not supported");
+        }
+
+        if (_tunnel is not null)
+        {
+            return Refuse(NbdOption.StartTls, NbdOptionReplyType.ErrorInvalid, "TLS has already begun");
+        }
+
+        if (data.Length != 0)
+        {
+            return Refuse(NbdOption.StartTls, NbdOptionReplyType.ErrorInvalid, "NBD_OPT_STARTTLS takes no data");
+        }
+
+        Reply(NbdOption.StartTls, NbdOptionReplyType.Ack, []);
+        _tunnel = _tls.Secure(_socket, out string? failure) ?? throw new HandshakeEndedException(failure!);
+        _socket = _tunnel.Plain.Value;
+        return null;
     }
 
     /// <summary>NBD_OPT_EXPORT_NAME: no reply header; an unknown name can only end the connection.</summary>

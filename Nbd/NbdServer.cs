@@ -23,21 +23,30 @@ internal sealed class NbdServer : IDisposable
     private readonly NbdExportCatalog _catalog;
     private readonly Action<string> _log;
     private readonly ListeningSockets _listening;
+    private readonly NbdTls? _tls;
     private readonly Lock _lock = new();
     private readonly HashSet<NbdClientSession> _clients = [];
     private bool _disposed;
 
-    private NbdServer(NbdExportCatalog catalog, Action<string> log, ListeningSockets listening)
+    private NbdServer(NbdExportCatalog catalog, Action<string> log, ListeningSockets listening, NbdTls? tls)
     {
         _listening = listening;
+        _tls = tls;
         _catalog = catalog;
         _log = log;
     }
 
     /// <summary>Listens on every address (all or none) and starts accepting.</summary>
-    public static NbdServer Start(IReadOnlyList<NbdListenAddress> addresses, NbdExportCatalog catalog, Action<string> log)
+    /// <param name="tls">TLS as the command line asks for it; its certificates are loaded here, so a bad one fails the start.</param>
+    public static NbdServer Start(IReadOnlyList<NbdListenAddress> addresses, NbdExportCatalog catalog, Action<string> log, NbdTlsSettings tls)
     {
-        var server = new NbdServer(catalog, log, ListeningSockets.Listen(addresses));
+        NbdTls? credentials = NbdTls.Load(tls);
+        var server = new NbdServer(catalog, log, ListeningSockets.Listen(addresses), credentials);
+        foreach (string warning in addresses.Select(tls.ExposureWarning).OfType<string>())
+        {
+            log(warning);
+        }
+
         server._listening.Accept("accept", server.AcceptLoop);
         return server;
     }
@@ -128,11 +137,12 @@ internal sealed class NbdServer : IDisposable
     {
         var session = (NbdClientSession)state!;
         NbdConnection? connection = null;
+        NbdTlsTunnel? tunnel = null;
         try
         {
             SocketListener.SetNoDelay(session.Socket.Value);
             SocketListener.SetReceiveTimeout(session.Socket.Value, HandshakeTimeout);
-            NbdHandshakeResult handshake = NbdHandshake.Negotiate(session.Socket.Value, _catalog);
+            NbdHandshakeResult handshake = NbdHandshake.Negotiate(session.Socket.Value, _catalog, _tls);
             if (handshake.Export is null)
             {
                 if (handshake.Failure is not null)
@@ -143,6 +153,7 @@ internal sealed class NbdServer : IDisposable
                 return;
             }
 
+            tunnel = handshake.Tunnel;
             SocketListener.SetReceiveTimeout(session.Socket.Value, TimeSpan.Zero); // an idle client may wait as long as it likes
             lock (_lock)
             {
@@ -150,7 +161,7 @@ internal sealed class NbdServer : IDisposable
                 session.Name = handshake.Name;
             }
 
-            connection = new NbdConnection($"{handshake.Name} client", session.Socket, handshake.Export);
+            connection = new NbdConnection($"{handshake.Name} client", tunnel?.Plain ?? session.Socket, handshake.Export);
             if (connection.Run() is { } failure)
             {
                 _log($"nbd client of {handshake.Name}: {failure}");
@@ -163,14 +174,9 @@ internal sealed class NbdServer : IDisposable
                 _clients.Remove(session);
             }
 
-            if (connection is not null)
-            {
-                connection.Dispose(); // closes the socket too
-            }
-            else
-            {
-                session.Socket.Dispose();
-            }
+            connection?.Dispose(); // closes its socket: the client's, or the tunnel's plain end
+            tunnel?.Dispose(); // its threads end before the client's socket closes
+            session.Socket.Dispose();
         }
     }
 }

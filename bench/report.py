@@ -32,6 +32,7 @@ CONTENDERS = {
     "file-tmpfs": FILE_CONTENDERS,
     "kernel-brd": DEVICE_CONTENDERS,
     "kernel-loop": DEVICE_CONTENDERS,
+    "tls": ["dmp", "nbdkit"],
 }
 RATIOS = {
     "user": [("dmp", "nbdkit"), ("dmp", "qemu-nbd")],
@@ -40,6 +41,7 @@ RATIOS = {
     "file-tmpfs": FILE_RATIOS,
     "kernel-brd": DEVICE_RATIOS,
     "kernel-loop": DEVICE_RATIOS,
+    "tls": [("dmp", "nbdkit")],
 }
 # What the chart shows of each part: the contenders the targets name, and the ceilings.
 CHART = [
@@ -288,6 +290,10 @@ def main(tsv, markdown, svg):
             "*-none: dmp `--cache none` (O_DIRECT), nbdkit `cache=none` (the page cache, pages dropped after use), "
             "qemu-nbd `--cache=none --aio=io_uring` (O_DIRECT); fio: buffered, fio-direct: O_DIRECT, the ceiling. "
             "-x2: two jobs, one connection each.")
+    report.comparison("tls", "NBD over TLS (fio --ioengine=nbd over nbds+unix://; a memory store)", lambda job, ratios: None,
+                      "dmp: `serve --tls on`; nbdkit: `--tls=on` with its memory plugin; the same ECDSA P-256 certificates. "
+                      "Measured, with no target: dmp's TLS (.NET's SslStream on OpenSSL) runs beside the request path, "
+                      "through a socket pair, which costs the large transfers a copy each way.")
     report.comparison("kernel", "Kernel path (emulated guest; fio libaio O_DIRECT on dm-linear over each; only ratios mean anything)",
                       report.kernel_rule)
     for part, what in (("kernel-brd", "a RAM disk (brd)"), ("kernel-loop", "a loop device on a file in the guest's /tmp")):

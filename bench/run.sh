@@ -29,6 +29,7 @@ part() {
 part "userspace path and the cost of counting (host)" bench/userspace.sh
 part "the cost of the trace and of fault rules (host)" bench/layers.sh
 part "userspace path on files (host)" bench/files.sh
+part "NBD over TLS (host)" bench/tls.sh
 part "memory and start-up (host)" bench/memory.sh
 part "kernel path (qemu guest)" tests/vm/guest.sh --timeout 7200 --smp "$guest_cpus" \
     --env "ROUNDS=$ROUNDS" --env "RUNTIME=$RUNTIME" --env "RAMP=$RAMP" --env "SMOKE=$SMOKE" bench/kernel.sh

@@ -51,6 +51,9 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("attach /etc/hostname --size 1M", "--size applies only to memory and zero backings")]
     [InlineData("load /etc/hostname --size 1M", "--size applies only to memory and zero backings")]
     [InlineData("load /tmp/a.img /tmp/a.img", "backing /tmp/a.img is given more than once")]
+    [InlineData("load --listen unix:/tmp/dmp-tls.sock --tls on", "--tls on needs --tls-certificates DIR")]
+    [InlineData("load --tls-verify-peer", "--tls-certificates and --tls-verify-peer need --tls on or --tls require")]
+    [InlineData("load --listen unix:/tmp/dmp-tls.sock --tls require --tls-certificates /nonexistent", "TLS certificates in /nonexistent: ")]
     public void Inconsistent_load_arguments_are_refused(string arguments, string expected)
     {
         ShellResult result = DmpBinary.Run($"--run-dir {_runDirectory} {arguments}");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Dmp.Cli;
 using Dmp.Daemon;
+using Dmp.Nbd;
 using Dmp.Storage;
 
 namespace Dmp.Tests.Daemon;
@@ -16,6 +17,8 @@ public class DaemonOptionsTests
     [InlineData("load|/tmp/a.img|--cache|writeback|--connections|3")]
     [InlineData("load|/dev/sdz|--cache|none|--connections|1")]
     [InlineData("load|--metrics-listen|tcp:|--metrics-listen|unix:/run/dmp-metrics.sock|--metrics-listen|tcp:[::1]:9000")]
+    [InlineData("load|--listen|tcp:0.0.0.0:10809|--tls|require|--tls-certificates|/etc/pki/dmp|--tls-verify-peer")]
+    [InlineData("load|--listen|unix:/run/dmp.sock|--tls|on|--tls-certificates|/etc/pki/../pki/dmp")]
     public void The_daemon_command_line_reproduces_the_load_options(string load)
     {
         DaemonOptions options = Parse(load.Split('|'));
@@ -28,6 +31,37 @@ public class DaemonOptionsTests
         Assert.Equal(options.Cache, daemon.Cache);
         Assert.Equal(options.Connections, daemon.Connections);
         Assert.Equal(options.MetricsListen, daemon.MetricsListen);
+        Assert.Equal(options.Tls, daemon.Tls);
+    }
+
+    [Fact]
+    public void The_tls_options_are_kept_for_a_new_daemon_with_an_absolute_certificate_directory()
+    {
+        DaemonOptions options = Parse(["load", "--listen", "tcp:", "--tls", "require", "--tls-certificates", "/etc/pki/../pki/dmp", "--tls-verify-peer"]);
+
+        Assert.Equal(new NbdTlsSettings(NbdTlsMode.Require, "/etc/pki/dmp", VerifyPeer: true), options.Tls);
+        Assert.Contains("--tls-verify-peer", options.ToArguments());
+        Assert.Equal(NbdTlsSettings.Off, Parse(["load"]).Tls);
+    }
+
+    [Theory]
+    [InlineData("load|--tls|on", "--tls on needs --tls-certificates DIR")]
+    [InlineData("load|--tls-certificates|/etc/pki/dmp", "need --tls on or --tls require")]
+    [InlineData("serve|--listen|unix:/tmp/s|--tls|off|--tls-verify-peer", "need --tls on or --tls require")]
+    public void Tls_options_that_do_not_go_together_are_refused(string arguments, string message)
+    {
+        ParseResult result = DmpCommandLine.Create().Parse(arguments.Split('|'));
+
+        CommandException refused = Assert.Throws<CommandException>(() => CommonOptions.DaemonOptionsOf(result));
+        Assert.Contains(message, refused.Message);
+    }
+
+    [Fact]
+    public void An_unknown_tls_mode_does_not_parse()
+    {
+        ParseResult result = DmpCommandLine.Create().Parse(["serve", "--listen", "unix:/tmp/s", "--tls", "yes"]);
+
+        Assert.Equal("--tls must be off, on or require, not 'yes'", Assert.Single(result.Errors).Message);
     }
 
     [Fact]

@@ -123,7 +123,7 @@ public sealed class RealClientTests : IDisposable
 
     private static string Sha256(string path) => Shell.Run($"sha256sum < {path}").Output;
 
-    private static int FreeTcpPort()
+    internal static int FreeTcpPort()
     {
         using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         probe.Start();

@@ -38,4 +38,28 @@ ok "unload ends it too" ./dmp unload
 ok "... and cleans up" eval "! pgrep -x dmp >/dev/null && test ! -e /run/dmp && test ! -e /tmp/load.sock"
 ok "nbd-client lets go of the dead link" nbd-client -d /dev/nbd2
 
+# ---- load --listen --tls require, kept by a new daemon after a kill -9 ----
+mkdir -p /tmp/pki
+ok "openssl makes a CA and a server and a client certificate" eval "(cd /tmp/pki && {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=ca \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -keyout ca-key.pem -out ca-cert.pem
+    for role in server client; do
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost -keyout \$role-key.pem -out \$role.csr
+        printf 'keyUsage=critical,digitalSignature\nsubjectAltName=DNS:localhost\n' >\$role.ext
+        openssl x509 -req -days 2 -in \$role.csr -CA ca-cert.pem -CAkey ca-key.pem -CAcreateserial -extfile \$role.ext -out \$role-cert.pem
+    done
+} >/dev/null 2>&1)"
+tls_uri='nbds+unix:///nbd0?socket=/tmp/tls.sock&tls-certificates=/tmp/pki'
+ok "load --listen --tls require" ./dmp load memory --size 64M --listen unix:/tmp/tls.sock --tls require --tls-certificates /tmp/pki --tls-verify-peer
+is "nbdinfo over TLS, with a client certificate" "$(nbdinfo --size "$tls_uri")" 67108864
+fails "a client that skips TLS is refused" nbdinfo --size 'nbd+unix:///nbd0?socket=/tmp/tls.sock'
+read -r daemon </run/dmp/dmp.pid
+ok "kill -9 of the daemon" kill -KILL "$daemon"
+ok "... which is gone" wait_for eval "! kill -0 $daemon 2>/dev/null"
+ok "a new load takes over" ./dmp load
+is "TLS still serves" "$(nbdinfo --size "$tls_uri")" 67108864
+fails "and is still required" nbdinfo --size 'nbd+unix:///nbd0?socket=/tmp/tls.sock'
+ok "TLS options kept in the options file" grep -qx -- --tls-verify-peer /run/dmp/options
+ok "unload" ./dmp unload
+
 done_testing
