@@ -17,19 +17,23 @@ internal sealed class NbdHandshake
 
     private readonly int _socket;
     private readonly NbdExportCatalog _catalog;
+    private readonly Func<string?> _admit;
     private bool _noZeroes;
 
-    private NbdHandshake(int socket, NbdExportCatalog catalog)
+    private NbdHandshake(int socket, NbdExportCatalog catalog, Func<string?> admit)
     {
         _socket = socket;
         _catalog = catalog;
+        _admit = admit;
     }
 
-    public static NbdHandshakeResult Negotiate(int socket, NbdExportCatalog catalog)
+    /// <param name="admit">Asked once the client has chosen an export: null lets it in (and counts it), otherwise
+    /// why it may not come in now, which a GO's error reply carries to the client.</param>
+    public static NbdHandshakeResult Negotiate(int socket, NbdExportCatalog catalog, Func<string?> admit)
     {
         try
         {
-            return new NbdHandshake(socket, catalog).Run();
+            return new NbdHandshake(socket, catalog, admit).Run();
         }
         catch (HandshakeEndedException ended)
         {
@@ -81,6 +85,11 @@ internal sealed class NbdHandshake
     {
         string name = Encoding.UTF8.GetString(data);
         (string Name, NbdExport Export) chosen = _catalog.Find(name) ?? throw new HandshakeEndedException($"no export named '{name}'");
+        if (_admit() is string refusal)
+        {
+            throw new HandshakeEndedException(refusal);
+        }
+
         byte[] reply = new byte[10 + (_noZeroes ? 0 : NbdProtocol.ExportNamePadding)];
         BinaryPrimitives.WriteUInt64BigEndian(reply, (ulong)chosen.Export.Size);
         BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), (ushort)chosen.Export.TransmissionFlags);
@@ -148,6 +157,11 @@ internal sealed class NbdHandshake
         if (_catalog.Find(name) is not { } chosen)
         {
             return Refuse(option, NbdOptionReplyType.ErrorUnknown, $"no export named '{name}'");
+        }
+
+        if (option == NbdOption.Go && _admit() is string refusal)
+        {
+            return Refuse(option, NbdOptionReplyType.ErrorPolicy, refusal);
         }
 
         var requested = new HashSet<NbdInfoType>();
