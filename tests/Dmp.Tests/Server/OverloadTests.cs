@@ -186,7 +186,7 @@ public sealed class OverloadTests : IDisposable
 
         VanishWithRequestsInFlight(export, 50);
 
-        AssertGrowthBelow(before, AfterClientsEnded(), 8, $"50 clients of {export} gone with 96 reads of 1 MiB in flight");
+        AssertGrowthBelow(before, AfterClientsEnded(), 24, $"50 clients of {export} gone with 96 reads of 1 MiB in flight");
         string[] stat = File.ReadAllText(Path.Combine(_server.RunDirectory, "module", "devices", export, "stat")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("0", stat[8]); // in flight: every request begun was finished
         AssertServed();
