@@ -41,7 +41,7 @@ internal sealed class RequestChain : IDisposable
     /// <summary>The time a request's header was read, for its service time: 0 when no layer wants it.</summary>
     public long Arrived() => _counters is not null || _trace.Active ? Stopwatch.GetTimestamp() : 0;
 
-    /// <summary>A request has arrived whole: it is in flight until <see cref="Complete"/> (or <see cref="Abandon"/>).</summary>
+    /// <summary>A request has arrived whole: it is in flight until <see cref="Complete"/>.</summary>
     public void Enter(NbdCommand command)
     {
         if (_counters is not null && NbdExport.CountedAs(command) is { } operation)
@@ -99,15 +99,6 @@ internal sealed class RequestChain : IDisposable
                 Operation = operation,
                 Flags = request.Flags,
             });
-        }
-    }
-
-    /// <summary>A request leaves without an answer: its reply could no longer be sent.</summary>
-    public void Abandon(NbdCommand command)
-    {
-        if (_counters is not null && NbdExport.CountedAs(command) is { } operation)
-        {
-            _counters.Leave(operation);
         }
     }
 

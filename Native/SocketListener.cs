@@ -77,9 +77,6 @@ internal static unsafe class SocketListener
     /// <summary>Sends small replies at once rather than waiting to fill a segment (a no-op on Unix sockets).</summary>
     public static void SetNoDelay(int fd) => _ = SetOption(fd, TcpLevel, TcpNoDelay, 1);
 
-    /// <summary>Makes blocking reads fail with EAGAIN after <paramref name="timeout"/>; zero waits forever.</summary>
-    public static void SetReceiveTimeout(int fd, TimeSpan timeout) => SetTimeout(fd, LibC.SO_RCVTIMEO, timeout);
-
     /// <summary>Makes blocking sends give up (EAGAIN) after <paramref name="timeout"/> with no progress; zero waits forever.</summary>
     public static void SetSendTimeout(int fd, TimeSpan timeout) => SetTimeout(fd, LibC.SO_SNDTIMEO, timeout);
 

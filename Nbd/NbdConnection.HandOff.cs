@@ -5,8 +5,8 @@ using Tmds.Linux;
 namespace Dmp.Nbd;
 
 /// <summary>
-/// Requests that the receiving thread answers although it did not carry them out itself, on the inline and
-/// io_uring paths: those a worker ran (what the ring does not carry) and those a fault rule delayed. Each
+/// Requests that the receiving thread answers although it did not carry them out itself: those a worker ran
+/// (on the thread-pool path, all; on the io_uring path, what the ring does not carry) and those a fault rule delayed. Each
 /// comes back on a list that workers push to, with a signal on an eventfd that wakes the receiver, which
 /// then counts it, adds its reply to the batch and recycles it, as it does every request it serves.
 /// </summary>

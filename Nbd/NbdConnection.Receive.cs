@@ -26,10 +26,7 @@ internal sealed partial class NbdConnection
             // Every reply still owed is sent (or fails) before the connection counts as finished; requests
             // a fault rule delays need not keep it waiting.
             DelayTimer.Expedite(item => item is NbdRequest request && request.IsFor(this));
-            if (_inline || _ring is not null)
-            {
-                AwaitAll();
-            }
+            AwaitAll();
 
             for (int i = 0; i < MaxInFlight; i++)
             {
@@ -113,10 +110,7 @@ internal sealed partial class NbdConnection
 
         while (true)
         {
-            if (_inline)
-            {
-                AnswerCompleted(); // and sends the batch
-            }
+            AnswerCompleted(); // and sends the batch
 
             if (atBoundary && _handOver)
             {
@@ -202,11 +196,11 @@ internal sealed partial class NbdConnection
     }
 
     /// <summary>Hands a request to the thread pool (or, if a fault rule delays it, to the <see cref="DelayTimer"/>),
-    /// once its payload (if any) has been received.</summary>
+    /// once its payload (if any) has been received. It comes back to this thread to be answered (<see cref="HandBack"/>).</summary>
     /// <returns>0, or the errno of receiving a write's payload.</returns>
     private int Dispatch(in NbdRequestHeader header, long receivedAt)
     {
-        NbdRequest request = Take(header);
+        NbdRequest request = TakeWithoutBlocking(header);
         request.ReceivedAt = receivedAt;
         if (header.Command == NbdCommand.Write)
         {
@@ -222,35 +216,13 @@ internal sealed partial class NbdConnection
         request.Fault = _chain.Decide(header);
         if (request.Fault.Action == FaultAction.Delay)
         {
-            DelayTimer.Schedule(request, request.Fault.Delay);
+            Postpone(request);
         }
         else
         {
-            ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
+            HandToWorker(request);
         }
 
         return 0;
-    }
-
-    /// <summary>A pooled request for <paramref name="header"/>, with room for its payload; waits while <see cref="MaxInFlight"/>
-    /// are out, or while a large payload does not fit the <see cref="LargePayloadBudget"/>. Only for the thread-pool path,
-    /// where workers free requests; elsewhere the receiver frees them, and takes them with <see cref="TakeWithoutBlocking"/>.</summary>
-    private NbdRequest Take(in NbdRequestHeader header)
-    {
-        _slots.Wait();
-        NativeBuffer? large;
-        try
-        {
-            large = NbdRequest.IsLarge(header) ? _largePayloads.Rent(NbdRequest.PayloadLength(header)) : null;
-        }
-        catch
-        {
-            _slots.Release(); // e.g. no memory for a large payload: the slot must come back
-            throw;
-        }
-
-        NbdRequest request = _requests.Get();
-        request.Prepare(this, header, large);
-        return request;
     }
 }

@@ -11,8 +11,9 @@ namespace Dmp.Nbd;
 /// the replies to what one receive brought. A store that may block (a file, a disk) has its requests
 /// started on the connection's own io_uring and answered, on the same thread, as the device completes
 /// them (<see cref="NbdRequestPath.Ring"/>); where io_uring is not to be had, each request is queued to the
-/// thread pool instead, so that many wait on the device at once, and whichever thread finishes a request
-/// sends its reply, under a lock that only this connection's replies share. Replies may go out in any
+/// thread pool instead, so that many wait on the device at once, and comes back to that thread to be answered.
+/// Only that thread sends: a client that does not read its replies holds it up alone (it stops reading from
+/// the client), never the pool's workers. Replies may go out in any
 /// order, as the protocol allows. Each connection pools its own requests. Every request passes the
 /// device's <see cref="RequestChain"/> (counting, faults, the trace) on its way to the store and back.
 /// </summary>

@@ -18,23 +18,27 @@ internal sealed class NbdHandshake
 
     private readonly NbdExportCatalog _catalog;
     private readonly NbdTls? _tls;
+    private readonly Func<string?> _admit;
     private int _socket;
     private bool _noZeroes;
 
     /// <summary>Set once NBD_OPT_STARTTLS succeeded: <see cref="_socket"/> is then its plain end.</summary>
     private NbdTlsTunnel? _tunnel;
 
-    private NbdHandshake(int socket, NbdExportCatalog catalog, NbdTls? tls)
+    private NbdHandshake(int socket, NbdExportCatalog catalog, Func<string?> admit, NbdTls? tls)
     {
         _socket = socket;
         _catalog = catalog;
+        _admit = admit;
         _tls = tls;
     }
 
+    /// <param name="admit">Asked once the client has chosen an export: null lets it in (and counts it), otherwise
+    /// why it may not come in now, which a GO's error reply carries to the client.</param>
     /// <param name="tls">The server's TLS credentials and mode, or null when TLS is off.</param>
-    public static NbdHandshakeResult Negotiate(int socket, NbdExportCatalog catalog, NbdTls? tls = null)
+    public static NbdHandshakeResult Negotiate(int socket, NbdExportCatalog catalog, Func<string?> admit, NbdTls? tls = null)
     {
-        var handshake = new NbdHandshake(socket, catalog, tls);
+        var handshake = new NbdHandshake(socket, catalog, admit, tls);
         NbdHandshakeResult result;
         try
         {
@@ -127,6 +131,11 @@ internal sealed class NbdHandshake
     {
         string name = Encoding.UTF8.GetString(data);
         (string Name, NbdExport Export) chosen = _catalog.Find(name) ?? throw new HandshakeEndedException($"no export named '{name}'");
+        if (_admit() is string refusal)
+        {
+            throw new HandshakeEndedException(refusal);
+        }
+
         byte[] reply = new byte[10 + (_noZeroes ? 0 : NbdProtocol.ExportNamePadding)];
         BinaryPrimitives.WriteUInt64BigEndian(reply, (ulong)chosen.Export.Size);
         BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), (ushort)chosen.Export.TransmissionFlags);
@@ -194,6 +203,11 @@ internal sealed class NbdHandshake
         if (_catalog.Find(name) is not { } chosen)
         {
             return Refuse(option, NbdOptionReplyType.ErrorUnknown, $"no export named '{name}'");
+        }
+
+        if (option == NbdOption.Go && _admit() is string refusal)
+        {
+            return Refuse(option, NbdOptionReplyType.ErrorPolicy, refusal);
         }
 
         var requested = new HashSet<NbdInfoType>();

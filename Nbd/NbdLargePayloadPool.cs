@@ -5,13 +5,13 @@ namespace Dmp.Nbd;
 /// <summary>
 /// Buffers for one connection's large payloads (over <see cref="NbdRequest.BufferCapacity"/>), under a
 /// byte budget. The budget bounds both what the large requests in flight hold and what is kept for
-/// reuse: without it, 128 requests of 1 MiB in flight would hold 128 MiB. A request waits while others
+/// reuse: without it, 128 requests of 1 MiB in flight would hold 128 MiB. A request is refused while others
 /// hold the budget, but one alone is always let through, whatever its size. Kept buffers spare a
 /// stream of large requests the cost of fresh memory (page faults) each time.
 /// </summary>
 internal sealed class NbdLargePayloadPool : IDisposable
 {
-    private readonly object _gate = new(); // for Monitor.Wait, which a Lock does not offer
+    private readonly Lock _gate = new();
     private readonly long _budget;
     private readonly List<NativeBuffer> _kept = [];
     private long _held;
@@ -19,23 +19,8 @@ internal sealed class NbdLargePayloadPool : IDisposable
 
     public NbdLargePayloadPool(long budget) => _budget = budget;
 
-    /// <summary>A buffer of at least <paramref name="length"/> bytes, once the budget has room for them.</summary>
-    public NativeBuffer Rent(int length)
-    {
-        NativeBuffer? buffer;
-        lock (_gate)
-        {
-            while (!TryRentLocked(length, out buffer))
-            {
-                Monitor.Wait(_gate);
-            }
-        }
-
-        return buffer ?? Allocate(length);
-    }
-
-    /// <summary>A buffer of at least <paramref name="length"/> bytes if the budget has room for them now, for a
-    /// caller that must not wait here (it frees the budget itself).</summary>
+    /// <summary>A buffer of at least <paramref name="length"/> bytes if the budget has room for them now. The caller
+    /// waits elsewhere when it has not: it is the thread that answers requests, and so the one that frees the budget.</summary>
     public bool TryRent(int length, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NativeBuffer? buffer)
     {
         bool rented;
@@ -122,7 +107,6 @@ internal sealed class NbdLargePayloadPool : IDisposable
         lock (_gate)
         {
             _held -= length;
-            Monitor.PulseAll(_gate);
         }
     }
 

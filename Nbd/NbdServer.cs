@@ -7,15 +7,20 @@ namespace Dmp.Nbd;
 /// Serves a <see cref="NbdExportCatalog"/> to NBD clients on Unix and TCP sockets: a thread per
 /// listener accepts, and a thread per client runs the handshake and then the transmission phase.
 /// Any number of connections may use one export at once; a flush on any covers writes completed on all,
-/// since they share the export's store.
+/// since they share the export's store. Clients in the handshake and clients served are bounded apart,
+/// so that clients which never finish their handshake cannot keep out those that would.
 /// </summary>
 internal sealed class NbdServer : IDisposable
 {
-    /// <summary>Clients served at once; one more is accepted and closed at once, so a flood costs no memory.</summary>
+    /// <summary>Clients served at once; one more that chooses an export is refused (a GO gets the reason).</summary>
     public const int MaxClients = 64;
 
-    /// <summary>How long a client may take over one read of its handshake before it is dropped.</summary>
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>Clients in the handshake at once; one more drops the one that has been in it longest. A real client's
+    /// handshake takes milliseconds, so it is never the oldest unless this many others came after it meanwhile.</summary>
+    public const int MaxHandshakes = 64;
+
+    /// <summary>How long a client may take over its whole handshake, however it trickles its bytes in.</summary>
+    public static readonly TimeSpan HandshakeDeadline = TimeSpan.FromSeconds(10);
 
     /// <summary>How long an ended client may take to finish the requests it has in flight.</summary>
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
@@ -26,6 +31,8 @@ internal sealed class NbdServer : IDisposable
     private readonly NbdTls? _tls;
     private readonly Lock _lock = new();
     private readonly HashSet<NbdClientSession> _clients = [];
+    private readonly LinkedList<NbdClientSession> _handshaking = [];
+    private int _admitted;
     private bool _disposed;
 
     private NbdServer(NbdExportCatalog catalog, Action<string> log, ListeningSockets listening, NbdTls? tls)
@@ -119,16 +126,69 @@ internal sealed class NbdServer : IDisposable
             var session = new NbdClientSession(socket, thread);
             lock (_lock)
             {
-                if (_disposed || _clients.Count >= MaxClients)
+                if (_disposed)
                 {
                     socket.Dispose();
                     continue;
                 }
 
+                if (_handshaking.Count >= MaxHandshakes)
+                {
+                    Drop(_handshaking.First!.Value, $"dropped for a newer client: {MaxHandshakes} were in the handshake");
+                }
+
                 _clients.Add(session);
+                _handshaking.AddLast(session.InHandshake);
+                session.Deadline = new Timer(ExpireHandshake, session, HandshakeDeadline, Timeout.InfiniteTimeSpan);
             }
 
             thread.Start(session);
+        }
+    }
+
+    private void ExpireHandshake(object? state)
+    {
+        var session = (NbdClientSession)state!;
+        lock (_lock)
+        {
+            if (session.InHandshake.List is not null)
+            {
+                Drop(session, $"not finished within {HandshakeDeadline.TotalSeconds} s");
+            }
+        }
+    }
+
+    /// <summary>Ends a client in the handshake (under the lock, so its socket is still its own): its thread then sees end of stream.</summary>
+    private void Drop(NbdClientSession session, string reason)
+    {
+        LeaveHandshake(session);
+        session.Dropped = reason;
+        session.Abort();
+    }
+
+    /// <summary>Takes a client off the list of those in the handshake (under the lock), if it is still on it.</summary>
+    private void LeaveHandshake(NbdClientSession session)
+    {
+        if (session.InHandshake.List is not null)
+        {
+            _handshaking.Remove(session.InHandshake);
+        }
+    }
+
+    /// <summary>Lets a client that has chosen an export in, if fewer than <see cref="MaxClients"/> are served.</summary>
+    /// <returns>Null once it is counted, otherwise why not.</returns>
+    private string? Admit(NbdClientSession session)
+    {
+        lock (_lock)
+        {
+            if (_admitted >= MaxClients)
+            {
+                return $"too many clients: this server serves {MaxClients} at once; try again later";
+            }
+
+            _admitted++;
+            session.Admitted = true;
+            return null;
         }
     }
 
@@ -141,24 +201,28 @@ internal sealed class NbdServer : IDisposable
         try
         {
             SocketListener.SetNoDelay(session.Socket.Value);
-            SocketListener.SetReceiveTimeout(session.Socket.Value, HandshakeTimeout);
-            NbdHandshakeResult handshake = NbdHandshake.Negotiate(session.Socket.Value, _catalog, _tls);
-            if (handshake.Export is null)
+            NbdHandshakeResult handshake = NbdHandshake.Negotiate(session.Socket.Value, _catalog, () => Admit(session), _tls);
+            tunnel = handshake.Tunnel;
+            string? dropped;
+            lock (_lock)
             {
-                if (handshake.Failure is not null)
+                LeaveHandshake(session); // an idle client may then wait as long as it likes
+                dropped = session.Dropped;
+                if (dropped is null)
                 {
-                    _log($"nbd client: handshake: {handshake.Failure}");
+                    session.Export = handshake.Export;
+                    session.Name = handshake.Name;
+                }
+            }
+
+            if (dropped is not null || handshake.Export is null)
+            {
+                if ((dropped ?? handshake.Failure) is { } reason)
+                {
+                    _log($"nbd client: handshake: {reason}");
                 }
 
                 return;
-            }
-
-            tunnel = handshake.Tunnel;
-            SocketListener.SetReceiveTimeout(session.Socket.Value, TimeSpan.Zero); // an idle client may wait as long as it likes
-            lock (_lock)
-            {
-                session.Export = handshake.Export;
-                session.Name = handshake.Name;
             }
 
             connection = new NbdConnection($"{handshake.Name} client", tunnel?.Plain ?? session.Socket, handshake.Export);
@@ -172,8 +236,11 @@ internal sealed class NbdServer : IDisposable
             lock (_lock)
             {
                 _clients.Remove(session);
+                LeaveHandshake(session);
+                _admitted -= session.Admitted ? 1 : 0;
             }
 
+            session.Deadline!.Dispose(); // its callback finds the session out of the handshake, if it runs at all
             connection?.Dispose(); // closes its socket: the client's, or the tunnel's plain end
             tunnel?.Dispose(); // its threads end before the client's socket closes
             session.Socket.Dispose();

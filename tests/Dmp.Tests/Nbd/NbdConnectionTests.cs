@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dmp.Nbd;
 using Dmp.Stats;
 
@@ -305,6 +306,39 @@ public sealed class NbdConnectionTests
 
     /// <summary>Reads a range, checks that the reply reports success, and returns the data.</summary>
     /// <summary>Why the connection ended, once it has (null: cleanly).</summary>
+    [Theory]
+    [MemberData(nameof(Backings))]
+    public async Task A_client_that_does_not_read_its_replies_is_no_longer_read_and_holds_up_no_worker_of_the_pool(string backing)
+    {
+        using var served = new ServedConnection(Size, backing);
+        long sent = 0;
+        Task sending = Task.Factory.StartNew(
+            () =>
+            {
+                for (int i = 0; ; i++)
+                {
+                    served.Client.Send(NbdCommand.Read, Cookie(i), (ulong)(i % 1024) * 65536, 65536);
+                    Interlocked.Increment(ref sent);
+                }
+            },
+            TaskCreationOptions.LongRunning);
+        for (int i = 0; i < 6; i++)
+        {
+            // Both the delay's timer and the work item need a worker of the pool.
+            var round = Stopwatch.StartNew();
+            await Task.Delay(500);
+            await Task.Run(() => { });
+            Assert.True(round.Elapsed < TimeSpan.FromSeconds(1.5), $"half a second's wait and a work item took {round.Elapsed}: the pool's workers are held up");
+        }
+
+        long seen = Interlocked.Read(ref sent);
+        await Task.Delay(1000);
+        Assert.Equal(seen, Interlocked.Read(ref sent)); // the connection no longer reads from it
+        served.Client.Close();
+        await Assert.ThrowsAnyAsync<Exception>(() => sending);
+        await EndOf(served);
+    }
+
     private static Task<string?> EndOf(ServedConnection served) => served.Connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
 
     private static ulong Cookie(int i) => 0xC0FFEE0000000000UL | (uint)i;

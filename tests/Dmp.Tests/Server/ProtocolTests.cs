@@ -267,22 +267,6 @@ public sealed class ProtocolTests : IDisposable
     }
 
     [Fact]
-    public void Clients_past_the_limit_are_turned_away_and_the_rest_are_served()
-    {
-        var clients = Enumerable.Range(0, NbdServer.MaxClients).Select(_ => new RawNbdClient(_server.Socket)).ToList();
-        try
-        {
-            Assert.All(clients, client => Assert.Equal(NbdProtocol.HandshakeMagic, client.ReceiveGreeting().Magic));
-            using var extra = new RawNbdClient(_server.Socket);
-            Assert.True(extra.IsClosedByServer());
-        }
-        finally
-        {
-            clients.ForEach(client => client.Dispose());
-        }
-    }
-
-    [Fact]
     public void The_stats_count_exactly_what_each_client_sent()
     {
         using (RawNbdClient first = RawNbdClient.Transmitting(_server.Socket, "export0"))
