@@ -18,8 +18,9 @@ internal sealed class ServedDevice
     public const int BlockSize = 512;
 
     /// <summary>How long a detach waits for the store to answer the requests it has begun (a disk that hangs may never):
-    /// past it the device is detached all the same, and the store closes once it has answered them.</summary>
-    public static readonly TimeSpan UnansweredTimeout = TimeSpan.FromSeconds(10);
+    /// past it the device is detached all the same, and the store closes once it has answered them. The kernel has failed
+    /// them as soon as the device was disconnected: the wait holds up nothing but the command.</summary>
+    public static readonly TimeSpan UnansweredTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a connection takes to end once its socket is shut down, when it waits for nothing else.</summary>
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(1);
@@ -345,7 +346,7 @@ internal sealed class ServedDevice
     {
         _detaching = true;
         int error = netlink.Disconnect(Index);
-        unanswered = Unanswered(deadline, storeInUse, log) is { } late ? $"{late}: they failed with EIO, and it stays open until it answers" : null;
+        unanswered = Unanswered(deadline, storeInUse, log) is { } late ? $"{late} (failed with EIO); it stays open until it answers" : null;
         if (unanswered is not null)
         {
             return unanswered;
