@@ -367,7 +367,7 @@ internal sealed class ServedDevice
     /// request it began. If one does not (a disk that hangs), leaves them to end in their own time, and then closes the
     /// connections, the store (unless <paramref name="storeInUse"/>) and the counters.
     /// </summary>
-    /// <returns>Null when all ended; otherwise what the store did not answer: "nbd1: /dev/sdb did not answer 2 requests in 10 s".</returns>
+    /// <returns>Null when all ended; otherwise what the store did not answer: "nbd1: /dev/sdb did not answer 2 requests in 5 s".</returns>
     private string? Unanswered(DateTime deadline, bool storeInUse, Action<string> log)
     {
         if (_connections.TrueForAll(connection => connection.Completion.Wait(Max(deadline - DateTime.UtcNow, TimeSpan.Zero)) || connection.Drain(AbortGrace)))
