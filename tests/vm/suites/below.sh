@@ -36,13 +36,14 @@ daemon_alive() {
     kill -0 "$(cat /run/dmp/dmp.pid)" && timeout 10 ./dmp status >/dev/null
 }
 
-# healthy_serves: the healthy device (nbd0) takes a MiB with O_DIRECT and gives it back, within 5 s each way.
+# healthy_serves: the healthy device (nbd0) takes a MiB with O_DIRECT and gives it back, within 10 s each way
+# (a device held up by another's disk would wait for as long as that hangs).
 dd if=/dev/urandom of=/tmp/pattern bs=1M count=1 status=none
 pattern=$(md5sum </tmp/pattern)
 healthy_serves() {
     local at=$((RANDOM % 64))
-    timeout 5 dd if=/tmp/pattern of=/dev/nbd0 bs=1M seek="$at" oflag=direct status=none &&
-        [[ $(timeout 5 dd if=/dev/nbd0 bs=1M skip="$at" count=1 iflag=direct status=none | md5sum) == "$pattern" ]]
+    timeout 10 dd if=/tmp/pattern of=/dev/nbd0 bs=1M seek="$at" oflag=direct status=none &&
+        [[ $(timeout 10 dd if=/dev/nbd0 bs=1M skip="$at" count=1 iflag=direct status=none | md5sum) == "$pattern" ]]
 }
 
 # served_nbd OUTPUT: the nbd device named in what create or attach printed.
