@@ -68,6 +68,20 @@ exit_status() {
     echo "$status"
 }
 
+# exited PID: process PID is gone, or its main thread has exited (a zombie) while another of its threads
+# still waits in the kernel, as `dmp unload` counts it.
+exited() {
+    ! kill -0 "$1" 2>/dev/null || [[ $(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) == [ZX] ]]
+}
+
+# threads_left PID: the threads of PID still there, with where each waits in the kernel.
+threads_left() {
+    local task
+    for task in /proc/"$1"/task/*; do
+        [[ -e $task/comm ]] && echo "$(cat "$task/comm") ($(cat "$task/wchan" 2>/dev/null))"
+    done | paste -s -d ' '
+}
+
 # open_count NAME: how many openers the dm device NAME has.
 open_count() {
     dmsetup info -c --noheadings -o open "$1" | tr -d ' '
@@ -310,7 +324,8 @@ for cache in none writeback; do
     ok "$cache: ... within 15 s ($took ms)" test "$took" -lt 15000
     like "$cache: ... saying in one line why it waited and what is left" "$said" \
         "^$nbd: /dev/mapper/slow did not answer $held request$( ((held == 1)) || echo s) in 5 s \\(failed with EIO\\); it stays open until it answers$"
-    ok "$cache: the daemon is gone" eval "! kill -0 $pid 2>/dev/null"
+    ok "$cache: the daemon has exited" exited "$pid"
+    diag "$cache: threads of the daemon still waiting in the kernel for the disk: $(threads_left "$pid")"
     ok "$cache: ... and its run directory" test ! -e /run/dmp
     ok "$cache: the waiting read ends" ended "$reader"
     like "$cache: ... with an I/O error" "$(exit_status "$reader") $(cat /tmp/reader.err)" "^1 .*Input/output error"
@@ -318,6 +333,7 @@ for cache in none writeback; do
     is "$cache: ... with exit status $writer_status" "$(exit_status "$writer")" "$writer_status"
     ok "$cache: suspending slow sends its delayed requests on; then nothing holds it" eval \
         "dmsetup suspend slow && dmsetup resume slow && wait_for eval '[[ \$(open_count slow) == 0 ]]'"
+    ok "$cache: ... and nothing is left of the daemon" wait_for eval "! kill -0 $pid 2>/dev/null"
     ok "$cache: dmsetup remove slow" dmsetup remove slow
     log=$(take_kernel_log)
     diag "the kernel's log:
