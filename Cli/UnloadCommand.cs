@@ -33,7 +33,12 @@ internal static class UnloadCommand
         }
 
         DaemonState state = LoadedModule.Require(run);
-        DaemonClient.Request(run, DaemonHost.UnloadRequest);
+        // What the daemon says: devices whose disk did not answer every request in time.
+        foreach (string line in DaemonClient.Request(run, DaemonHost.UnloadRequest))
+        {
+            Console.WriteLine(line);
+        }
+
         return Processes.WaitForExit(state.Pid, ExitTimeout)
             ? 0
             : throw new CommandException($"the daemon (pid {state.Pid}) unloaded but did not exit");

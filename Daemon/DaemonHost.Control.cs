@@ -54,6 +54,7 @@ internal sealed partial class DaemonHost
     private ControlReply Unload()
     {
         var claims = new List<FileDescriptor>();
+        List<string> unanswered;
         try
         {
             lock (_lifecycle)
@@ -85,7 +86,7 @@ internal sealed partial class DaemonHost
             }
 
             // The claims are held through the disconnect, so nothing can grab a device in between.
-            Stop();
+            unanswered = Stop();
         }
         finally
         {
@@ -93,7 +94,7 @@ internal sealed partial class DaemonHost
         }
 
         _stopSignals.Request();
-        return ControlReply.Success();
+        return ControlReply.Success(unanswered);
     }
 
     private IEnumerable<(string Name, Faults.DeviceFaults Faults)> AllFaults()
@@ -121,7 +122,8 @@ internal sealed partial class DaemonHost
         lock (_lifecycle)
         {
             ServedDevice device = FindDevice(name) ?? throw new InvalidOperationException($"{name} is not a device dmp serves");
-            return TryDetachLocked(device, out string inUse) ? ControlReply.Success() : ControlReply.Failure(inUse);
+            var output = new List<string>();
+            return TryDetachLocked(device, out string inUse, output) ? ControlReply.Success(output) : ControlReply.Failure(inUse);
         }
     }
 
@@ -210,7 +212,7 @@ internal sealed partial class DaemonHost
             var output = new List<string>();
             foreach (ServedDevice device in below.Where(device => device.CreatedFor == name))
             {
-                if (!TryDetachLocked(device, out string inUse))
+                if (!TryDetachLocked(device, out string inUse, output))
                 {
                     output.Add($"{device.Name} stays attached: {inUse}");
                 }

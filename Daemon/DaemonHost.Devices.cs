@@ -100,8 +100,9 @@ internal sealed partial class DaemonHost
 
     /// <summary>Detaches a device unless something holds it, claiming it exclusively through the detach.</summary>
     /// <param name="inUse">Why it stays, when it does.</param>
+    /// <param name="output">Where to say that its store did not answer some requests in time (<see cref="DetachLocked"/>).</param>
     /// <returns>False when the device is in use and stays attached.</returns>
-    private bool TryDetachLocked(ServedDevice device, out string inUse)
+    private bool TryDetachLocked(ServedDevice device, out string inUse, List<string>? output = null)
     {
         if (!TryClaim(device, out FileDescriptor? claim, out inUse))
         {
@@ -110,33 +111,41 @@ internal sealed partial class DaemonHost
 
         using (claim)
         {
-            DetachLocked(device);
+            if (DetachLocked(device) is { } unanswered)
+            {
+                output?.Add(unanswered);
+            }
         }
 
         return true;
     }
 
     /// <summary>Disconnects a device and closes its store; its counts stay in the module's. The caller holds <see cref="_lifecycle"/>.</summary>
-    private void DetachLocked(ServedDevice device)
+    /// <param name="deadline">Until when to wait for the store to answer the requests it has begun (a disk that hangs may
+    /// never): by default <see cref="ServedDevice.UnansweredTimeout"/> from now.</param>
+    /// <returns>Null, or a line for the user: the store did not answer in time, and is closed once it does.</returns>
+    private string? DetachLocked(ServedDevice device, DateTime? deadline = null)
     {
+        DateTime until = deadline ?? DateTime.UtcNow + ServedDevice.UnansweredTimeout;
         _devices.Remove(device);
         _catalog.Remove(device.Name);
-        bool clientsEnded = _server?.DisconnectClients(device.Export) ?? true;
+        bool clientsEnded = _server?.DisconnectClients(device.Export, until) ?? true;
         if (_deviceListeners.Remove(device.Name, out DeviceListener? listener))
         {
-            listener.Dispose();
-            clientsEnded &= listener.AllClientsEnded;
+            clientsEnded &= listener.Stop(until);
         }
 
         _tree.RemoveDevice(device.Name);
-        if (device.Detach(_kernel!.Netlink, storeInUse: !clientsEnded) is { } problem)
+        if (device.Detach(_kernel!.Netlink, storeInUse: !clientsEnded, until, DaemonLog.Warning, out string? unanswered) is { } problem)
         {
             DaemonLog.Warning(problem);
         }
 
-        _statistics.RemoveDevice(device.Statistics);
+        // Requests still running count into the device's counters when they end; so may an NBD client's that did not end.
+        _statistics.RemoveDevice(device.Statistics, stillCounting: unanswered is not null || !clientsEnded);
         _run.RemoveDeviceFiles(device.Name);
         SaveDeviceTable();
+        return unanswered;
     }
 
     /// <summary>The device-mapper devices on the named devices, as links to their /sys/block entries (the stat tree's holders/).</summary>

@@ -115,7 +115,7 @@ internal sealed partial class DaemonHost
                 foreach (ServedDevice device in going)
                 {
                     if ((deviceMapper is null ? null : RemoveDeclaredMapping(device, deviceMapper)) is { } problem ||
-                        !TryDetachLocked(device, out problem))
+                        !TryDetachLocked(device, out problem, output))
                     {
                         throw new InvalidOperationException($"{device.Declared}: {problem}");
                     }

@@ -97,7 +97,7 @@ internal sealed partial class DaemonHost : IDisposable
             catch (Exception exception)
             {
                 // A fresh load is undone; a take-over that failed leaves the devices and files for the next.
-                host.Stop(forGood: !takeOver);
+                _ = host.Stop(forGood: !takeOver);
                 DaemonLauncher.Report(ControlReply.Failure(exception.Message));
                 return 1;
             }
@@ -115,14 +115,14 @@ internal sealed partial class DaemonHost : IDisposable
             DaemonLauncher.DetachStandardStreams();
 
             host._stopSignals.Wait();
-            host.Stop(forGood: !host._handedOver && !host._stopSignals.LetGo);
+            _ = host.Stop(forGood: !host._handedOver && !host._stopSignals.LetGo);
             return 0;
         }
     }
 
     public void Dispose()
     {
-        Stop();
+        _ = Stop();
 
         // An unload stops everything from the control thread; disposing here (again) waits for that
         // thread, so the process does not exit before the unloading client has its reply.
@@ -233,13 +233,15 @@ internal sealed partial class DaemonHost : IDisposable
     /// of the devices (their sockets close, the kernel holds their IO for the next daemon) and leaves the run
     /// directory's files as they are, for the next daemon to take over. Safe to call twice.
     /// </summary>
-    private void Stop(bool forGood = true)
+    /// <returns>Lines for the user: the devices whose stores did not answer every request in time (a disk that hangs).</returns>
+    private List<string> Stop(bool forGood = true)
     {
+        var unanswered = new List<string>();
         lock (_lifecycle)
         {
             if (_stopped)
             {
-                return;
+                return unanswered;
             }
 
             _stopped = true;
@@ -267,6 +269,9 @@ internal sealed partial class DaemonHost : IDisposable
             using DeviceMapperControl? deviceMapper = forGood && _devices.Exists(HasDeclaredMapping) && File.Exists(DeviceMapperControl.ControlPath)
                 ? DeviceMapperControl.Open()
                 : null;
+
+            // One wait for every device whose store hangs, not one each.
+            DateTime deadline = DateTime.UtcNow + ServedDevice.UnansweredTimeout;
             foreach (ServedDevice device in _devices.ToList())
             {
                 BestEffort($"{(forGood ? "detach" : "let go of")} {device.Name}", () =>
@@ -278,11 +283,14 @@ internal sealed partial class DaemonHost : IDisposable
                             DaemonLog.Warning($"{device.Name}: {problem}");
                         }
 
-                        DetachLocked(device);
+                        if (DetachLocked(device, deadline) is { } late)
+                        {
+                            unanswered.Add(late);
+                        }
                     }
                     else
                     {
-                        device.LetGo();
+                        device.LetGo(DaemonLog.Warning);
                     }
                 });
             }
@@ -292,7 +300,7 @@ internal sealed partial class DaemonHost : IDisposable
         BestEffort("close netlink", () => _kernel?.Netlink.Dispose());
         if (_pidFile is null)
         {
-            return;
+            return unanswered;
         }
 
         if (forGood)
@@ -305,5 +313,7 @@ internal sealed partial class DaemonHost : IDisposable
         {
             _pidFile.Abandon();
         }
+
+        return unanswered;
     }
 }

@@ -12,7 +12,6 @@ internal sealed class DeviceListener : IDisposable
 {
     private readonly NbdExportCatalog _catalog;
     private readonly NbdServer _server;
-    private bool _disposed;
 
     private DeviceListener(NbdListenAddress address, NbdExportCatalog catalog, NbdServer server)
     {
@@ -23,9 +22,6 @@ internal sealed class DeviceListener : IDisposable
 
     public NbdListenAddress Address { get; }
 
-    /// <summary>False once a client could not be ended in time (see <see cref="NbdServer.AllClientsEnded"/>).</summary>
-    public bool AllClientsEnded => _server.AllClientsEnded;
-
     /// <param name="startServer">How the daemon starts an NBD server on addresses, for a catalog.</param>
     public static DeviceListener Listen(NbdListenAddress address, Func<IReadOnlyList<NbdListenAddress>, NbdExportCatalog, NbdServer> startServer)
     {
@@ -35,13 +31,10 @@ internal sealed class DeviceListener : IDisposable
 
     public void Export(string name, NbdExport export) => _catalog.Add(name, export);
 
-    /// <summary>Stops listening and ends every client, waiting for them; once (an unload stops it, then detaches its device).</summary>
-    public void Dispose()
-    {
-        if (!_disposed)
-        {
-            _disposed = true;
-            _server.Dispose();
-        }
-    }
+    /// <summary>Stops listening and ends every client, waiting for them until <paramref name="deadline"/>; once (an unload
+    /// stops it, then detaches its device).</summary>
+    /// <returns>False when a client still runs a request by then, so its store must stay open.</returns>
+    public bool Stop(DateTime deadline) => _server.Stop(deadline);
+
+    public void Dispose() => _server.Dispose();
 }

@@ -17,7 +17,13 @@ internal sealed class ServedDevice
     /// <summary>Logical block size: 512 lets 512-byte and 1 KiB direct IO through, as on the original.</summary>
     public const int BlockSize = 512;
 
-    private static readonly TimeSpan DisconnectTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>How long a detach waits for the store to answer the requests it has begun (a disk that hangs may never):
+    /// past it the device is detached all the same, and the store closes once it has answered them. The kernel has failed
+    /// them as soon as the device was disconnected: the wait holds up nothing but the command.</summary>
+    public static readonly TimeSpan UnansweredTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a connection takes to end once its socket is shut down, when it waits for nothing else.</summary>
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>How long the kernel may take to see that the sockets of a daemon that died are closed (its receive
     /// work marks them dead), during which it turns away new ones: a re-attach tries again until then.</summary>
@@ -316,10 +322,15 @@ internal sealed class ServedDevice
     /// Lets go of the device without disconnecting it, as a daemon that dies does: its sockets close, so the kernel
     /// holds its IO for the next daemon; the store and the counters are closed, and kept where they are.
     /// </summary>
-    public void LetGo()
+    public void LetGo(Action<string> log)
     {
         _detaching = true;
-        _connections.ForEach(connection => connection.Drain(DisconnectTimeout));
+        if (Unanswered(DateTime.UtcNow + UnansweredTimeout, storeInUse: false, log) is { } unanswered)
+        {
+            log($"{unanswered}; it stays open until it answers");
+            return;
+        }
+
         _connections.ForEach(connection => connection.Dispose());
         Export.Store.Dispose();
         Statistics.Dispose();
@@ -327,14 +338,18 @@ internal sealed class ServedDevice
 
     /// <summary>Disconnects the kernel side, waits for the connection to drain, and closes the store.</summary>
     /// <param name="storeInUse">NBD clients still use the store: leave it open.</param>
+    /// <param name="deadline">Until when to wait for the store to answer the requests it has begun; those it has not answered by
+    /// then the kernel has already failed, and the connections, the store and the counters are closed once it does.</param>
+    /// <param name="unanswered">Null, or one line for the user saying that the store did not answer in time, and what that means.</param>
     /// <returns>A problem worth logging, or null.</returns>
-    public string? Detach(NbdNetlinkClient netlink, bool storeInUse)
+    public string? Detach(NbdNetlinkClient netlink, bool storeInUse, DateTime deadline, Action<string> log, out string? unanswered)
     {
         _detaching = true;
         int error = netlink.Disconnect(Index);
-        if (!_connections.TrueForAll(connection => connection.Completion.Wait(DisconnectTimeout) || connection.Drain(DisconnectTimeout)))
+        unanswered = Unanswered(deadline, storeInUse, log) is { } late ? $"{late} (failed with EIO); it stays open until it answers" : null;
+        if (unanswered is not null)
         {
-            return $"{Name}: requests still running after {2 * DisconnectTimeout.TotalSeconds} s; its store stays open";
+            return unanswered;
         }
 
         _connections.ForEach(connection => connection.Dispose());
@@ -345,6 +360,36 @@ internal sealed class ServedDevice
 
         string? failure = _connections.Select(connection => connection.Completion.Result).FirstOrDefault(reason => reason is not null);
         return error != 0 ? $"{Name}: disconnect: {Errno.Describe(error)}" : failure is null ? null : $"{Name}: {failure}";
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="deadline"/> for every connection to end, which it does once the store has answered every
+    /// request it began. If one does not (a disk that hangs), leaves them to end in their own time, and then closes the
+    /// connections, the store (unless <paramref name="storeInUse"/>) and the counters.
+    /// </summary>
+    /// <returns>Null when all ended; otherwise what the store did not answer: "nbd1: /dev/sdb did not answer 2 requests in 5 s".</returns>
+    private string? Unanswered(DateTime deadline, bool storeInUse, Action<string> log)
+    {
+        if (_connections.TrueForAll(connection => connection.Completion.Wait(Max(deadline - DateTime.UtcNow, TimeSpan.Zero)) || connection.Drain(AbortGrace)))
+        {
+            return null;
+        }
+
+        long requests = Statistics.Snapshot().TotalInFlight;
+        _ = Task.WhenAll(_connections.Select(connection => connection.Completion)).ContinueWith(
+            _ =>
+            {
+                _connections.ForEach(connection => connection.Dispose());
+                if (!storeInUse)
+                {
+                    Export.Store.Dispose();
+                }
+
+                Statistics.Dispose();
+                log($"{Name}: {Backing} answered at last; closed");
+            },
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        return $"{Name}: {Backing} did not answer {requests} request{(requests == 1 ? "" : "s")} in {UnansweredTimeout.TotalSeconds:0} s";
     }
 
     private void ReportEnd(NbdConnection connection, string? reason, Action<string> log)

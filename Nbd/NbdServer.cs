@@ -22,7 +22,7 @@ internal sealed class NbdServer : IDisposable
     /// <summary>How long a client may take over its whole handshake, however it trickles its bytes in.</summary>
     public static readonly TimeSpan HandshakeDeadline = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long an ended client may take to finish the requests it has in flight.</summary>
+    /// <summary>How long the clients ended when the server stops may take to finish the requests they have in flight.</summary>
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
 
     private readonly NbdExportCatalog _catalog;
@@ -63,28 +63,36 @@ internal sealed class NbdServer : IDisposable
     /// <summary>False once a client could not be ended in time: a request of it still runs, so its store must stay open.</summary>
     public bool AllClientsEnded { get; private set; } = true;
 
-    /// <summary>Ends every client of <paramref name="export"/> and waits for them, before its store goes away.</summary>
-    /// <returns>False when one is still running a request after the drain timeout.</returns>
-    public bool DisconnectClients(NbdExport export) => AbortAndWait(client => client.Export == export);
+    /// <summary>Ends every client of <paramref name="export"/> and waits for them until <paramref name="deadline"/>, before its store goes away.</summary>
+    /// <returns>False when one is still running a request by then.</returns>
+    public bool DisconnectClients(NbdExport export, DateTime deadline) => AbortAndWait(client => client.Export == export, deadline);
 
     /// <summary>Stops listening, ends every client and waits for all of them (see <see cref="AllClientsEnded"/>).</summary>
-    public void Dispose()
+    public void Dispose() => Stop(DateTime.UtcNow + DrainTimeout);
+
+    /// <summary>Stops listening, ends every client and waits for them until <paramref name="deadline"/>.</summary>
+    /// <returns>False when one is still running a request by then.</returns>
+    public bool Stop(DateTime deadline)
     {
         lock (_lock)
         {
+            if (_disposed)
+            {
+                return AllClientsEnded;
+            }
+
             _disposed = true;
         }
 
         _listening.Dispose();
-
-        AbortAndWait(_ => true);
+        return AbortAndWait(_ => true, deadline);
     }
 
     /// <summary>
     /// Aborts the matching sessions under the lock (a session leaves the set before its socket closes, so
     /// no socket number is shut down after it was reused), then waits for their threads outside it.
     /// </summary>
-    private bool AbortAndWait(Func<NbdClientSession, bool> match)
+    private bool AbortAndWait(Func<NbdClientSession, bool> match, DateTime deadline)
     {
         NbdClientSession[] sessions;
         lock (_lock)
@@ -96,9 +104,10 @@ internal sealed class NbdServer : IDisposable
         bool ended = true;
         foreach (NbdClientSession session in sessions)
         {
-            if (!session.Thread.Join(DrainTimeout))
+            TimeSpan left = deadline - DateTime.UtcNow;
+            if (!session.Thread.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero))
             {
-                _log($"an nbd client of {session.Name} still has requests running after {DrainTimeout.TotalSeconds} s; its store stays open");
+                _log($"an nbd client of {session.Name} still has requests running; its store stays open");
                 ended = false;
             }
         }

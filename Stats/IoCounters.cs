@@ -35,6 +35,21 @@ internal struct IoCounters
 
     public readonly long InFlight(IoOperation operation) => _inFlight[(int)operation];
 
+    /// <summary>Requests of every operation received and not yet answered.</summary>
+    public readonly long TotalInFlight
+    {
+        get
+        {
+            long total = 0;
+            for (int operation = 0; operation < OperationCount; operation++)
+            {
+                total += _inFlight[operation];
+            }
+
+            return total;
+        }
+    }
+
     /// <summary>Service times, in microseconds.</summary>
     public readonly Histogram Latency(IoOperation operation) => _latency[(int)operation];
 

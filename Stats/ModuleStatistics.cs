@@ -112,7 +112,9 @@ internal sealed unsafe class ModuleStatistics
 
     /// <summary>Stops tracking a device, whose connections have ended, and forgets its counters; what it counted since
     /// the last reset stays in the module's sum.</summary>
-    public void RemoveDevice(DeviceStatistics device)
+    /// <param name="stillCounting">Some of its requests are still running (a store that hangs) and will count when they end:
+    /// the counters stay mapped, for whoever waits for those requests to dispose.</param>
+    public void RemoveDevice(DeviceStatistics device, bool stillCounting = false)
     {
         lock (Lock)
         {
@@ -124,8 +126,12 @@ internal sealed unsafe class ModuleStatistics
             Departed += device.SinceReset;
         }
 
-        device.Dispose();
-        _storage.Delete(device.Name);
+        if (!stillCounting)
+        {
+            device.Dispose();
+        }
+
+        _storage.Delete(device.Name); // a mapping outlives its file's name
     }
 
     /// <summary>Counts of every device since the last reset.</summary>

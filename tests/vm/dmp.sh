@@ -12,3 +12,12 @@ volumes() {
     printf 'read:\n reqs: %s\n avg size: %s\nwrite:\n reqs: %s\n avg size: %s\ntotal:\n reqs: %s\n avg size: %s\n' "$@"
 }
 
+# column OPERATION FIELD FILE: a field of an operation's line in an ops file (1 = the name).
+column() {
+    awk -v op="$1" -v n="$2" '$1 == op { print $n }' "$3"
+}
+
+# kernel_log: the kernel's messages since the last `dmesg -C`, without their timestamps.
+kernel_log() {
+    dmesg | sed 's/^\[ *[0-9.]*\] //'
+}

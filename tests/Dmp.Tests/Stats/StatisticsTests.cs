@@ -54,6 +54,24 @@ public class StatisticsTests
     }
 
     [Fact]
+    public void A_device_removed_with_requests_still_running_counts_them_when_they_end()
+    {
+        DeviceStatistics device = _module.AddDevice("nbd0");
+        CounterShard shard = device.OpenShard();
+        shard.Enter(IoOperation.Read);
+        shard.Enter(IoOperation.Write);
+        Assert.Equal(2, device.Snapshot().TotalInFlight);
+
+        _module.RemoveDevice(device, stillCounting: true);
+        shard.Record(IoOperation.Read, 4096, failed: true, nanoseconds: 1000); // its store answered at last: the counters are still mapped
+
+        Assert.Equal(new OperationCounters(1, 4096, 1), device.Snapshot()[IoOperation.Read]);
+        Assert.Equal(1, device.Snapshot().TotalInFlight);
+        Assert.Equal(0, _module.Snapshot()[IoOperation.Read].Requests);
+        device.Dispose();
+    }
+
+    [Fact]
     public void A_reset_zeroes_what_came_before_and_counts_what_comes_after()
     {
         DeviceStatistics device = _module.AddDevice("nbd0");

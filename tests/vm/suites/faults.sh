@@ -12,19 +12,9 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/../dmp.sh"
 module=/run/dmp/module
 nbd0=$module/devices/nbd0
 
-# column OPERATION FIELD FILE: a field of an operation's line in an ops file (1 = the name).
-column() {
-    awk -v op="$1" -v n="$2" '$1 == op { print $n }' "$3"
-}
-
 # read_at OFFSET LENGTH: reads LENGTH bytes at byte OFFSET of nbd0 with O_DIRECT, as one request.
 read_at() {
     dd if=/dev/nbd0 of=/dev/null bs="$2" skip="$1" count=1 iflag=direct,skip_bytes status=none
-}
-
-# kernel_log: the kernel's messages since the last `dmesg -C`, without their timestamps.
-kernel_log() {
-    dmesg | sed 's/^\[ *[0-9.]*\] //'
 }
 
 # start_trace FILE ARGUMENTS...: `dmp trace ARGUMENTS` in the background, writing to FILE, with

@@ -12,11 +12,6 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/../dmp.sh"
 module=/run/dmp/module
 metrics=http://127.0.0.1:10810/metrics
 
-# column OPERATION FIELD FILE: a field of an operation's line in an ops file (1 = the name).
-column() {
-    awk -v op="$1" -v n="$2" '$1 == op { print $n }' "$3"
-}
-
 # bucket BOUND OPERATION FILE: the count of a histogram bucket for an operation.
 bucket() {
     awk -v bound="$1" -v op="$2" 'NR == 1 { for (i = 2; i <= NF; i++) if ($i == op) c = i } $1 == bound { print $c }' "$3"

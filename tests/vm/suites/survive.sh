@@ -90,11 +90,6 @@ completed() {
     echo $((fields[0] + fields[4]))
 }
 
-# kernel_log: the kernel's messages since the last `dmesg -C`, without their timestamps.
-kernel_log() {
-    dmesg | sed 's/^\[ *[0-9.]*\] //'
-}
-
 # no_io_errors: succeeds when the kernel logged no I/O error and no file system error
 # since the last `dmesg -C` (and prints what it did log if not).
 no_io_errors() {
