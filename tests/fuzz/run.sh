@@ -78,7 +78,7 @@ fuzz() {
     export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
     # The target is the .NET host, instrumented at run time by SharpFuzz, not by afl's compilers.
     export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_FAST_CAL=1
-    printf '%-17s %12s %10s %8s %10s %8s %6s\n' TARGET EXECUTIONS EXECS/S EDGES BITMAP CRASHES HANGS
+    printf '%-17s %12s %8s %7s %7s %10s %8s %6s\n' TARGET EXECUTIONS EXECS/S EDGES BITMAP STABILITY CRASHES HANGS
     for target in "${targets[@]}"; do
         local in=$work/in/$target out=$work/out/$target
         rm -rf "$in" "$out"
@@ -93,11 +93,12 @@ fuzz() {
             die "afl-fuzz failed on $target (log: $work/$target.log)"
         fi
         local stats=$out/default/fuzzer_stats
-        local execs edges bitmap crashes hangs speed
+        local execs edges bitmap stability crashes hangs speed
         execs=$(stat "$stats" execs_done) speed=$(stat "$stats" execs_per_sec) edges=$(stat "$stats" edges_found)
-        bitmap=$(stat "$stats" bitmap_cvg) crashes=$(stat "$stats" saved_crashes) hangs=$(stat "$stats" saved_hangs)
-        printf '%-17s %12s %10.0f %8s %10s %8s %6s\n' "$target" "$execs" "$speed" "$edges" "$bitmap" "$crashes" "$hangs"
-        rows+=("| $target | $execs | ${speed%.*} | $edges | $bitmap | $crashes | $hangs |")
+        bitmap=$(stat "$stats" bitmap_cvg) stability=$(stat "$stats" stability)
+        crashes=$(stat "$stats" saved_crashes) hangs=$(stat "$stats" saved_hangs)
+        printf '%-17s %12s %8.0f %7s %7s %10s %8s %6s\n' "$target" "$execs" "$speed" "$edges" "$bitmap" "$stability" "$crashes" "$hangs"
+        rows+=("| $target | $execs | ${speed%.*} | $edges | $bitmap | $stability | $crashes | $hangs |")
         if ((crashes + hangs)); then
             echo "fuzz: $target: findings in $out/default/crashes and $out/default/hangs" >&2
             failed=1
@@ -105,8 +106,15 @@ fuzz() {
     done
     if [[ -n $results ]]; then
         {
-            printf '| target | executions | execs/s | edges | bitmap | crashes | hangs |\n'
-            printf '|---|---:|---:|---:|---:|---:|---:|\n'
+            printf '# The last long fuzzing run\n\n'
+            printf '`make fuzz FUZZ_SECONDS=%s` on %s, dmp at %s, %s CPUs (%s), afl-fuzz %s, SharpFuzz %s.\n' \
+                "$seconds" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
+                "$(nproc)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
+                "$(dpkg-query -W -f='${Version}' afl++ 2>/dev/null || echo '?')" "$SHARPFUZZ_VERSION"
+            printf 'Edges are those afl saw in dmp.dll; bitmap is their share of its 64 Ki map; stability is how often an\n'
+            printf 'input took the same edges again (below 100%% where threads and socket timing play a part).\n\n'
+            printf '| target | executions | execs/s | edges | bitmap | stability | crashes | hangs |\n'
+            printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
             printf '%s\n' "${rows[@]}"
         } > "$results"
     fi

@@ -1,23 +1,39 @@
+using System.Net.Sockets;
 using Dmp.Native;
 
 namespace Dmp.Fuzz;
 
 /// <summary>
-/// The client's end of a socketpair for a target that serves the other end in-process: it sends the fuzz input
-/// and shuts its sending side, while it reads (and drops) whatever the server answers until the server closes,
-/// so that neither side can block the other however much either sends.
+/// The client's end of a socketpair for a target that serves the other end in-process: it sends the fuzz input and
+/// shuts its sending side, while it reads (and drops) whatever the server answers until the server closes, so that
+/// neither side can block the other however much either sends. It uses .NET's sockets rather than dmp's own, so that
+/// only the server's side adds to the coverage afl sees; an input that fits in the socket's buffer is all there before
+/// the server starts, so that the server reads it the same way each time.
 /// </summary>
 internal sealed class SocketPeer : IDisposable
 {
-    private readonly FileDescriptor _peer;
+    /// <summary>Well within a Unix stream socket's default buffer (208 KiB).</summary>
+    private const int SentAtOnce = 64 * 1024;
+
+    private readonly Socket _peer;
     private readonly Task _sender;
     private readonly Task _receiver;
 
     private SocketPeer(FileDescriptor served, FileDescriptor peer, byte[] input)
     {
         Served = served;
-        _peer = peer;
-        _sender = Task.Run(() => Send(input));
+        _peer = new Socket(new SafeSocketHandle(peer.DangerousGetHandle(), ownsHandle: true));
+        peer.SetHandleAsInvalid(); // the socket owns it now
+        if (input.Length <= SentAtOnce)
+        {
+            Send(input);
+            _sender = Task.CompletedTask;
+        }
+        else
+        {
+            _sender = Task.Run(() => Send(input));
+        }
+
         _receiver = Task.Run(Drain);
     }
 
@@ -39,15 +55,29 @@ internal sealed class SocketPeer : IDisposable
 
     private void Send(byte[] input)
     {
-        _ = StreamSocket.SendAll(_peer.Value, input, default); // EPIPE when the server hung up first, as it may
-        StreamSocket.ShutdownSending(_peer.Value);
+        try
+        {
+            _peer.Send(input);
+            _peer.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // The server hung up first, as it may.
+        }
     }
 
     private void Drain()
     {
         byte[] buffer = new byte[64 * 1024];
-        while (StreamSocket.Receive(_peer.Value, buffer, wait: true) > 0)
+        try
         {
+            while (_peer.Receive(buffer) > 0)
+            {
+            }
+        }
+        catch (SocketException)
+        {
+            // Reset by the server: as good as closed.
         }
     }
 }
