@@ -92,19 +92,21 @@ internal sealed unsafe class GenericNetlinkSocket : IDisposable
                 continue; // a late answer to an earlier request
             }
 
+            // What each kind of message begins with: the errno of an error or ACK, the genl header of the family's answer.
+            int start = header.Type == Netlink.ErrorMessage ? sizeof(int) : header.Type == familyId ? Unsafe.SizeOf<GenericNetlinkHeader>() : 0;
+            if (body.Length < start)
+            {
+                throw new NativeException("netlink receive", LibC.EPROTO);
+            }
+
             if (header.Type == Netlink.ErrorMessage)
             {
-                return body.Length >= sizeof(int) ? ParseError(header, body, attributes) : throw new NativeException("netlink receive", LibC.EPROTO);
+                return ParseError(header, body, attributes);
             }
 
             if (header.Type == familyId)
             {
-                if (body.Length < Unsafe.SizeOf<GenericNetlinkHeader>())
-                {
-                    throw new NativeException("netlink receive", LibC.EPROTO);
-                }
-
-                attributes = body[Unsafe.SizeOf<GenericNetlinkHeader>()..].ToArray();
+                attributes = body[start..].ToArray();
             }
         }
 

@@ -4,7 +4,8 @@ using SharpFuzz;
 namespace Dmp.Fuzz;
 
 /// <summary>
-/// <c>Dmp.Fuzz TARGET</c>: the fuzzing loop under afl-fuzz (SharpFuzz's fork server; dmp.dll instrumented).
+/// <c>Dmp.Fuzz TARGET</c>: the fuzzing loop under afl-fuzz (SharpFuzz's fork server; dmp.dll instrumented), the inputs
+/// run in a child process, so that one that kills the process outright is saved as a crash rather than ending the run.
 /// <c>Dmp.Fuzz --replay TARGET FILE|DIR...</c>: every input once, as <c>make test</c> replays the corpora; an
 /// exception, or an input that takes longer than <see cref="ReplayTimeout"/>, fails the replay.
 /// </summary>
@@ -17,7 +18,7 @@ internal static class Program
         switch (args)
         {
             case [string name] when FuzzTargets.All.TryGetValue(name, out FuzzTarget? target):
-                Fuzzer.Run(stream => target(ReadAll(stream)));
+                Fuzzer.OutOfProcess.Run(stream => target(ReadAll(stream)));
                 return 0;
             case ["--replay", string name, .. string[] paths] when FuzzTargets.All.TryGetValue(name, out FuzzTarget? target) && paths.Length > 0:
                 return Replay(name, target, paths);
