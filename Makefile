@@ -7,7 +7,7 @@ PUBLISH_DIR := build/publish
 SOURCES     := $(shell find . \( -path ./tests -o -path ./build -o -path ./obj -o -path ./bin -o -path ./.git \) -prune \
                  -o \( -name '*.cs' -o -name '*.csproj' -o -name 'rd.xml' \) -print) VERSION
 
-.PHONY: all clean test unit-test vm-test bench-smoke bench demo deps install uninstall deb
+.PHONY: all clean test unit-test vm-test bench-smoke bench demo deps install uninstall deb fuzz fuzz-test
 
 all: dmp
 
@@ -66,7 +66,20 @@ build/dmp_$(VERSION)_amd64.deb: dmp build/dmp.8.gz $(wildcard packaging/* packag
 bench-smoke: dmp deps
 	bench/run.sh --smoke build/bench-smoke
 
-test: unit-test vm-test bench-smoke
+# Coverage-guided fuzzing of every parser (tests/fuzz/): SharpFuzz instruments a JIT build of dmp.dll, afl-fuzz runs
+# each target for FUZZ_SECONDS and the executions, coverage, crashes and hangs of each are printed; with
+# FUZZ_RESULTS=tests/fuzz/RESULTS.md the run is recorded there. Installs afl++ and the SharpFuzz tool if missing.
+FUZZ_SECONDS ?= 60
+FUZZ_RESULTS ?=
+fuzz:
+	tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_RESULTS)
+
+# Every corpus file and regression input replayed through its target, then each target a few seconds under afl-fuzz.
+fuzz-test:
+	tests/fuzz/run.sh replay
+	tests/fuzz/run.sh fuzz 5
+
+test: unit-test fuzz-test vm-test bench-smoke
 
 # The full benchmark (about two and a half hours; run it on an otherwise idle machine): bench/results.md and .svg.
 bench: dmp deps
@@ -77,4 +90,4 @@ demo: dmp deps
 	tests/vm/guest.sh tests/vm/demo.sh
 
 clean:
-	rm -rf bin obj build dmp tests/*/bin tests/*/obj
+	rm -rf bin obj build dmp tests/*/bin tests/*/obj tests/fuzz/*/bin tests/fuzz/*/obj

@@ -40,6 +40,11 @@ internal sealed record DmpTable(ulong Length, string Device)
             throw new CommandException($"invalid number of arguments: the {TargetType} target takes one, the device");
         }
 
+        if (fields[3].Contains('\0', StringComparison.Ordinal))
+        {
+            throw new CommandException("invalid table: the device's path holds a NUL byte");
+        }
+
         if (start != 0)
         {
             throw new CommandException($"the {TargetType} target must start at sector 0, not {start}");

@@ -128,7 +128,7 @@ internal sealed class ControlServer : IDisposable
     }
 
     /// <summary>Reads up to a newline; null when the client closes first or sends too much.</summary>
-    private static string? ReadLine(Socket socket)
+    internal static string? ReadLine(Socket socket)
     {
         var line = new List<byte>();
         byte[] buffer = new byte[4096];

@@ -11,6 +11,7 @@ internal sealed record BackingSpec(BackingKind Kind, string? Path)
         "memory" => Memory,
         "zero" => new(BackingKind.Zero, null),
         "" => throw new FormatException("a backing cannot be an empty string"),
+        _ when text.Contains('\0', StringComparison.Ordinal) => throw new FormatException("a backing's path cannot hold a NUL byte"),
         _ => new(BackingKind.File, System.IO.Path.GetFullPath(text)),
     };
 

@@ -17,7 +17,7 @@ internal sealed partial class FuseServer
 
     /// <summary>Answers one request.</summary>
     /// <returns>False when the kernel ended the session (DESTROY).</returns>
-    private bool Dispatch(ReadOnlySpan<byte> request)
+    internal bool Dispatch(ReadOnlySpan<byte> request)
     {
         if (request.Length < Unsafe.SizeOf<FuseInHeader>())
         {
@@ -238,7 +238,14 @@ internal sealed partial class FuseServer
             return;
         }
 
-        ReadOnlySpan<byte> data = body.Slice(Unsafe.SizeOf<FuseWriteIn>(), (int)write.Size);
+        int dataStart = Unsafe.SizeOf<FuseWriteIn>();
+        if (body.Length < dataStart || write.Size > body.Length - dataStart)
+        {
+            ReplyError(header, LibC.EINVAL); // the data is shorter than the request says
+            return;
+        }
+
+        ReadOnlySpan<byte> data = body.Slice(dataStart, (int)write.Size);
         int error = file.Attribute.Store(data);
         if (error != 0)
         {
@@ -271,7 +278,8 @@ internal sealed partial class FuseServer
         }
 
         SysfsNode[] children = _tree.List(directory);
-        byte[] entries = new byte[read.Size]; // zeroed: the padding after each name stays 0
+        int size = (int)Math.Min(read.Size, FuseProtocol.MaxReadSize); // the kernel asks for a page; whatever it says, no more than a read
+        byte[] entries = new byte[size]; // zeroed: the padding after each name stays 0
         int used = 0;
         for (int index = (int)Math.Min(read.Offset, (ulong)children.Length + 2); index < children.Length + 2; index++)
         {
@@ -288,7 +296,7 @@ internal sealed partial class FuseServer
             };
             byte[] nameBytes = Encoding.UTF8.GetBytes(name);
             int entryLength = (Unsafe.SizeOf<FuseDirentHeader>() + nameBytes.Length + 7) & ~7;
-            if (used + entryLength > read.Size)
+            if (used + entryLength > size)
             {
                 break;
             }

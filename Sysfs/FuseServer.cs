@@ -24,7 +24,8 @@ internal sealed partial class FuseServer : IDisposable
     private readonly Thread _thread;
     private readonly ulong _mountTime = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    private FuseServer(string mountPoint, SysfsTree tree, FileDescriptor device, Action<string> log)
+    /// <param name="device">Where replies go: /dev/fuse once mounted (<see cref="Mount"/>).</param>
+    internal FuseServer(string mountPoint, SysfsTree tree, FileDescriptor device, Action<string> log)
     {
         MountPoint = mountPoint;
         _tree = tree;

@@ -62,33 +62,55 @@ internal sealed unsafe class GenericNetlinkSocket : IDisposable
         while (true)
         {
             int received = Receive();
-            var messages = _receiveBuffer.AsSpan(0, received);
-            while (messages.Length >= Unsafe.SizeOf<NetlinkMessageHeader>())
+            if (ReadMessages(_receiveBuffer.AsSpan(0, received), sequence, request.FamilyId, ref attributes) is { } reply)
             {
-                var header = MemoryMarshal.Read<NetlinkMessageHeader>(messages);
-                if (header.Length < Unsafe.SizeOf<NetlinkMessageHeader>() || header.Length > messages.Length)
-                {
-                    throw new NativeException("netlink receive", LibC.EPROTO);
-                }
-
-                ReadOnlySpan<byte> body = messages[Unsafe.SizeOf<NetlinkMessageHeader>()..(int)header.Length];
-                messages = messages[Math.Min(Netlink.Align((int)header.Length), messages.Length)..];
-                if (header.Sequence != sequence)
-                {
-                    continue; // a late answer to an earlier request
-                }
-
-                if (header.Type == Netlink.ErrorMessage)
-                {
-                    return ParseError(header, body, attributes);
-                }
-
-                if (header.Type == request.FamilyId)
-                {
-                    attributes = body[Unsafe.SizeOf<GenericNetlinkHeader>()..].ToArray();
-                }
+                return reply;
             }
         }
+    }
+
+    /// <summary>
+    /// Reads what one receive brought: the family's answer to request <paramref name="sequence"/> goes to
+    /// <paramref name="attributes"/>, and its ACK or error ends the reply; answers to earlier requests are skipped.
+    /// </summary>
+    /// <returns>The reply once it has ended, or null when more is to come.</returns>
+    /// <exception cref="NativeException">EPROTO: a message that is not whole, or shorter than its headers.</exception>
+    internal static NetlinkReply? ReadMessages(ReadOnlySpan<byte> messages, uint sequence, ushort familyId, ref byte[] attributes)
+    {
+        while (messages.Length >= Unsafe.SizeOf<NetlinkMessageHeader>())
+        {
+            var header = MemoryMarshal.Read<NetlinkMessageHeader>(messages);
+            if (header.Length < Unsafe.SizeOf<NetlinkMessageHeader>() || header.Length > messages.Length)
+            {
+                throw new NativeException("netlink receive", LibC.EPROTO);
+            }
+
+            ReadOnlySpan<byte> body = messages[Unsafe.SizeOf<NetlinkMessageHeader>()..(int)header.Length];
+            messages = messages[Math.Min(Netlink.Align((int)header.Length), messages.Length)..];
+            if (header.Sequence != sequence)
+            {
+                continue; // a late answer to an earlier request
+            }
+
+            // What each kind of message begins with: the errno of an error or ACK, the genl header of the family's answer.
+            int start = header.Type == Netlink.ErrorMessage ? sizeof(int) : header.Type == familyId ? Unsafe.SizeOf<GenericNetlinkHeader>() : 0;
+            if (body.Length < start)
+            {
+                throw new NativeException("netlink receive", LibC.EPROTO);
+            }
+
+            if (header.Type == Netlink.ErrorMessage)
+            {
+                return ParseError(header, body, attributes);
+            }
+
+            if (header.Type == familyId)
+            {
+                attributes = body[start..].ToArray();
+            }
+        }
+
+        return null;
     }
 
     public void Dispose() => _fd.Dispose();
@@ -112,11 +134,13 @@ internal sealed unsafe class GenericNetlinkSocket : IDisposable
             int echoed = sizeof(int) + Unsafe.SizeOf<NetlinkMessageHeader>();
             if ((header.Flags & Netlink.CappedFlag) == 0 && body.Length >= echoed)
             {
-                echoed = sizeof(int) + (int)MemoryMarshal.Read<NetlinkMessageHeader>(body[sizeof(int)..]).Length;
+                // An echo said to be longer than the message leaves no room for attributes.
+                uint request = MemoryMarshal.Read<NetlinkMessageHeader>(body[sizeof(int)..]).Length;
+                echoed = request <= body.Length - sizeof(int) ? sizeof(int) + (int)request : body.Length + 1;
             }
 
             if (echoed <= body.Length &&
-                new NetlinkAttributes(body[Netlink.Align(echoed)..]).TryGetString(Netlink.ErrorAttributeMessage, out string text))
+                new NetlinkAttributes(body[Math.Min(Netlink.Align(echoed), body.Length)..]).TryGetString(Netlink.ErrorAttributeMessage, out string text))
             {
                 kernelMessage = text;
             }

@@ -7,7 +7,7 @@ VM_CACHE=${DMP_VM_CACHE:-/var/cache/dmp-vm}
 # and what builds the initramfs.
 VM_PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils dmsetup fio
     nbdkit nbd-client libnbd-bin qemu-utils python3-prometheus-client zstd
-    systemd prometheus curl zsh mandoc lintian openssl)
+    systemd prometheus curl zsh mandoc lintian openssl afl++)
 # What the initramfs must load to mount a 9p root with a tmpfs overlay;
 # modprobe adds their dependencies.
 VM_BOOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay)

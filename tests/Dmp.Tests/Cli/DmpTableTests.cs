@@ -28,6 +28,7 @@ public class DmpTableTests
     [InlineData("0 1024", "expected \"START LENGTH dmp DEVICE\"")]
     [InlineData("", "expected \"START LENGTH dmp DEVICE\"")]
     [InlineData("0 8 dmp /dev/a\n8 8 dmp /dev/b", "exactly one target")]
+    [InlineData("0 8 dmp /dev/a\0b", "the device's path holds a NUL byte")]
     public void Tables_the_original_would_refuse_are_refused_with_a_reason(string table, string reason)
     {
         var error = Assert.Throws<CommandException>(() => DmpTable.Parse(table));

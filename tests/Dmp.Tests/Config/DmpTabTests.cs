@@ -96,6 +96,7 @@ public sealed class DmpTabTests
     [InlineData("disk0 memory connections=+2", 1, "connections= must be a number from 1 to 16, not '+2'")]
     [InlineData("disk0 memory ro=yes", 1, "the option ro takes no value")]
     [InlineData("disk0 memory nodm=1", 1, "the option nodm takes no value")]
+    [InlineData("disk0 /srv/a\0.img", 1, "a backing's path cannot hold a NUL byte")]
     public void A_bad_line_is_refused_with_its_line_number_and_what_is_wrong(string text, int line, string reason)
     {
         var exception = Assert.Throws<FormatException>(() => DmpTab.Parse(Path, text, CacheMode.None, 1));

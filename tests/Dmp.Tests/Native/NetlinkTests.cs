@@ -1,3 +1,4 @@
+using Dmp.Native;
 using Dmp.Native.Netlink;
 
 namespace Dmp.Tests.Native;
@@ -54,5 +55,38 @@ public class NetlinkTests
 
         Assert.Equal(Netlink.ControllerFamilyId, socket.ResolveFamily("nlctrl"));
         Assert.Null(socket.ResolveFamily("no-such-family"));
+    }
+    [Theory]
+    [InlineData(new byte[] { 18, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0 })] // an error message without its errno
+    [InlineData(new byte[] { 18, 0, 0, 0, 0x20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1 })] // a family answer without its genl header
+    [InlineData(new byte[] { 32, 0, 0, 0, 0x20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0 })] // longer than what was received
+    public void A_reply_shorter_than_its_headers_is_refused_as_a_protocol_error(byte[] received)
+    {
+        byte[] attributes = [];
+
+        var error = Assert.Throws<NativeException>(() => GenericNetlinkSocket.ReadMessages(received, 1, 0x20, ref attributes));
+
+        Assert.Equal(Tmds.Linux.LibC.EPROTO, error.ErrorNumber);
+    }
+
+    [Theory]
+    [InlineData(0xffffffffu)] // an echo that claims 4 GiB
+    [InlineData(17u)] // an echo that ends 2 bytes before the message does, its padding past it
+    public void An_ack_whose_echo_does_not_fit_the_message_gives_its_error_without_a_message(uint echoLength)
+    {
+        byte[] received =
+        [
+            38, 0, 0, 0, 2, 0, 0x00, 0x02, 1, 0, 0, 0, 0, 0, 0, 0, // NLMSG_ERROR with NLM_F_ACK_TLVS, sequence 1
+            0xf0, 0xff, 0xff, 0xff,                                 // -16: EBUSY
+            0, 0, 0, 0, 0x20, 0, 5, 0, 1, 0, 0, 0, 0, 0, 0, 0,      // the echoed request header (its length set below)
+            0, 0,
+        ];
+        BitConverter.TryWriteBytes(received.AsSpan(20), echoLength);
+        byte[] attributes = [];
+
+        NetlinkReply? reply = GenericNetlinkSocket.ReadMessages(received, 1, 0x20, ref attributes);
+
+        Assert.Equal(16, reply?.ErrorNumber);
+        Assert.Null(reply?.KernelMessage);
     }
 }
