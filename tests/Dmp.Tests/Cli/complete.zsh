@@ -19,8 +19,12 @@ await() {
 local output
 zpty completion zsh -f -i || exit 2
 zpty -w completion "PS1=''; PS2=''; fpath=(${(q)1} \$fpath); autoload -Uz compinit && compinit -u -D"
+# (Only a word that is an -O, -A or -D option counts: a match such as /tmp/dmp-completion-Dx/ is no option.)
 zpty -w completion 'compadd() {
-    if [[ ${(j: :)@} == *-[OAD]* ]]; then builtin compadd "$@"; return; fi
+    local word; for word in "$@"; do
+        [[ $word == -- ]] && break
+        if [[ $word == -[OAD]* ]]; then builtin compadd "$@"; return; fi
+    done
     local -a added; builtin compadd -O added "$@"
     (( $#added )) && print -r -l -- "<""match>"${^added} >/dev/tty
     builtin compadd "$@"
