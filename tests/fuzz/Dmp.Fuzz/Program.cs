@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SharpFuzz;
 
 namespace Dmp.Fuzz;
@@ -6,12 +5,17 @@ namespace Dmp.Fuzz;
 /// <summary>
 /// <c>Dmp.Fuzz TARGET</c>: the fuzzing loop under afl-fuzz (SharpFuzz's fork server; dmp.dll instrumented), the inputs
 /// run in a child process, so that one that kills the process outright is saved as a crash rather than ending the run.
-/// <c>Dmp.Fuzz --replay TARGET FILE|DIR...</c>: every input once, as <c>make test</c> replays the corpora; an
-/// exception, or an input that takes longer than <see cref="ReplayTimeout"/>, fails the replay.
+/// <c>Dmp.Fuzz --replay TARGET FILE|DIR...</c>: every input, as <c>make test</c> replays the corpora; an exception, an
+/// input that takes longer than <see cref="ReplayTimeout"/>, or a leak (heap or descriptors growing over
+/// <see cref="LeakRounds"/> more rounds) fails the replay.
 /// </summary>
 internal static class Program
 {
     private static readonly TimeSpan ReplayTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a replay runs its inputs again to look for leaks, and the heap growth it lets pass.</summary>
+    private const int LeakRounds = 20;
+    private const long HeapGrowthLimit = 1 << 20;
 
     private static int Main(string[] args)
     {
@@ -40,28 +44,68 @@ internal static class Program
         string[] files = [.. paths.SelectMany<string, string>(path => Directory.Exists(path)
             ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
             : [path])];
-        int failed = 0;
-        foreach (string file in files)
+        byte[][] inputs = [.. files.Select(File.ReadAllBytes)];
+        int failed = RunAll(name, target, files, inputs);
+        if (failed != 0 || files.Length == 0)
         {
-            byte[] input = File.ReadAllBytes(file);
-            var watch = Stopwatch.StartNew();
+            return 1;
+        }
+
+        // Leaks: the same inputs again and again must leave the managed heap and the open descriptors as they were
+        // after the first round (which warms up what is made once).
+        (long heap, int descriptors) = InUse();
+        for (int round = 0; round < LeakRounds; round++)
+        {
+            if (RunAll(name, target, files, inputs) != 0)
+            {
+                return 1;
+            }
+        }
+
+        (long heapAfter, int descriptorsAfter) = InUse();
+        string growth = $"heap {(heapAfter - heap) / 1024:+#;-#;0} KiB, descriptors {descriptorsAfter - descriptors:+#;-#;0} after {LeakRounds} more rounds";
+        if (heapAfter - heap > HeapGrowthLimit || descriptorsAfter > descriptors)
+        {
+            Console.Error.WriteLine($"{name}: a leak: {growth}");
+            return 1;
+        }
+
+        Console.WriteLine($"{name}: {files.Length} of {files.Length} inputs replayed without a finding; no leak ({growth})");
+        return 0;
+    }
+
+    /// <summary>Runs every input once; returns how many failed, or -1 on a hang (after which nothing can be trusted).</summary>
+    private static int RunAll(string name, FuzzTarget target, string[] files, byte[][] inputs)
+    {
+        int failed = 0;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            byte[] input = inputs[i];
             var run = Task.Run(() => target(input));
             try
             {
                 if (!run.Wait(ReplayTimeout))
                 {
-                    Console.Error.WriteLine($"{name}: {file}: still running after {ReplayTimeout.TotalSeconds} s (a hang)");
-                    return 1; // the hung run cannot be stopped: nothing after it would be meaningful
+                    Console.Error.WriteLine($"{name}: {files[i]}: still running after {ReplayTimeout.TotalSeconds} s (a hang)");
+                    return -1; // the hung run cannot be stopped
                 }
             }
             catch (AggregateException exception)
             {
-                Console.Error.WriteLine($"{name}: {file}: {exception.InnerException}");
+                Console.Error.WriteLine($"{name}: {files[i]}: {exception.InnerException}");
                 failed++;
             }
         }
 
-        Console.WriteLine($"{name}: {files.Length - failed} of {files.Length} inputs replayed without a finding");
-        return failed == 0 && files.Length > 0 ? 0 : 1;
+        return failed;
+    }
+
+    /// <summary>The managed heap after a full collection, and the process's open descriptors.</summary>
+    private static (long Heap, int Descriptors) InUse()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return (GC.GetTotalMemory(forceFullCollection: true), Directory.GetFiles("/proc/self/fd").Length);
     }
 }
