@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Dmp.Config;
 using Dmp.Daemon;
 using Dmp.Nbd;
@@ -104,20 +105,7 @@ internal static class CommonOptions
         HelpName = "MODE",
         DefaultValueFactory = _ => "off",
         CompletionSources = { NbdTlsSettings.ModeNames.ToArray() },
-        CustomParser = result =>
-        {
-            string text = result.Tokens[0].Value;
-            try
-            {
-                NbdTlsSettings.ParseMode(text);
-            }
-            catch (FormatException exception)
-            {
-                result.AddError(exception.Message);
-            }
-
-            return text;
-        },
+        CustomParser = result => Checked(result, text => NbdTlsSettings.ParseMode(text)),
     };
 
     public static Option<string?> TlsCertificates { get; } = new("--tls-certificates")
@@ -172,26 +160,29 @@ internal static class CommonOptions
     public static Option<bool> NoStatistics { get; } = new("--no-statistics") { Hidden = true };
 
     // A string option, so that help shows the default as it is typed; the parser only checks it.
+    /// <summary>An option's word as given, once <paramref name="check"/> took it; its FormatException is the parse error.</summary>
+    private static string Checked(ArgumentResult result, Action<string> check)
+    {
+        string text = result.Tokens[0].Value;
+        try
+        {
+            check(text);
+        }
+        catch (FormatException exception)
+        {
+            result.AddError(exception.Message);
+        }
+
+        return text;
+    }
+
     private static Option<string> CacheOption(string defaultMode) => new("--cache")
     {
         Description = "How files and block devices are accessed: none (O_DIRECT: no page cache in dmp) or writeback (the page cache; flushes are fdatasync)",
         HelpName = "MODE",
         DefaultValueFactory = _ => defaultMode,
         CompletionSources = { CacheModes.None, CacheModes.Writeback },
-        CustomParser = result =>
-        {
-            string text = result.Tokens[0].Value;
-            try
-            {
-                CacheModes.Parse(text);
-            }
-            catch (FormatException exception)
-            {
-                result.AddError(exception.Message);
-            }
-
-            return text;
-        },
+        CustomParser = result => Checked(result, text => CacheModes.Parse(text)),
     };
 
     /// <summary>The command's --cache, whichever of the two options it has.</summary>
