@@ -73,7 +73,7 @@ out=$(mktemp "${TMPDIR:-/tmp}/dmp-vm-suite.XXXXXX")
 trap 'rm -f -- "$out"' EXIT
 passed=0 failed=0
 declare -A kpassed=() kfailed=()
-summary=()
+summary=() failures=()
 for suite in "${suites[@]}"; do
     for series in "${kernels[@]}"; do
         name=$(basename "$suite" .sh)@$series
@@ -95,6 +95,12 @@ for suite in "${suites[@]}"; do
             summary+=("$name: ok ($ok tests, $took)")
         elif ((not_ok)); then
             summary+=("$name: FAILED ($not_ok of $((ok + not_ok)) tests failed, exit status $rc, $took)")
+            # Each failed test with the first lines of its diagnostics, repeated at the very end, where a
+            # log that keeps only its tail (CI's) still shows what failed.
+            mapfile -t -O "${#failures[@]}" failures < <(awk -v name="$name" '
+                /^not ok [0-9]+/ { print name ": " $0; left = 4; next }
+                /^(ok|not ok) [0-9]+/ { left = 0 }
+                left && /^#/ { print name ":   " $0; left-- }' "$out")
         else
             # Count a suite that died or hung, not having failed a test, as one failure.
             not_ok=1
@@ -113,4 +119,8 @@ for series in "${kernels[@]}"; do
     echo "kernel $series (${version[$series]}): ${kpassed[$series]} passed, ${kfailed[$series]} failed"
 done
 echo "vm: $passed passed, $failed failed"
+if ((${#failures[@]})); then
+    echo "== failed"
+    printf '%s\n' "${failures[@]}"
+fi
 ((failed == 0))
