@@ -217,7 +217,7 @@ internal sealed partial class DaemonHost : IDisposable
 
         if (_options.MetricsListen is { Count: > 0 } metricsListen)
         {
-            _metricsServer = MetricsHttpServer.Start(metricsListen, () => MetricsExposition.Format(_statistics), DaemonLog.Warning);
+            _metricsServer = MetricsHttpServer.Start(metricsListen, () => MetricsExposition.Format(_statistics), DaemonLog.ClientWarning);
         }
     }
 
@@ -226,7 +226,7 @@ internal sealed partial class DaemonHost : IDisposable
     /// (with load's TLS settings either way).
     /// </summary>
     private NbdServer StartNbdServer(IReadOnlyList<NbdListenAddress> addresses, NbdExportCatalog catalog) =>
-        NbdServer.Start(addresses, catalog, DaemonLog.Warning, _options.Tls ?? NbdTlsSettings.Off);
+        NbdServer.Start(addresses, catalog, DaemonLog.ClientWarning, _options.Tls ?? NbdTlsSettings.Off);
 
     /// <summary>
     /// Detaches every device and removes everything start-up created; or, not <paramref name="forGood"/>, lets go

@@ -14,6 +14,8 @@ internal static class DaemonLog
     private const int WarningPriority = 4;
     private const int InfoPriority = 6;
 
+    private static readonly ThrottledLog Clients = new(Warning);
+
     /// <summary>Whether stderr is the journal: <c>JOURNAL_STREAM</c> ("DEVICE:INODE") names the file stderr is open on.</summary>
     public static bool ToJournal { get; } = IsJournal(Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
 
@@ -26,6 +28,10 @@ internal static class DaemonLog
 
     /// <summary>Something went wrong that the daemon copes with (a client that misbehaved, a device left alone).</summary>
     public static void Warning(string message) => Write(WarningPriority, message);
+
+    /// <summary>What a network client did wrong (an NBD handshake that failed or stalled, a bad HTTP request): a warning,
+    /// throttled, since clients can make these as often as they like.</summary>
+    public static void ClientWarning(string message) => Clients.Write(message);
 
     /// <summary>What the daemon did: loaded, took over, handed over, stopped.</summary>
     public static void Info(string message) => Write(InfoPriority, message);

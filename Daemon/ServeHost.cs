@@ -116,10 +116,10 @@ internal sealed class ServeHost : IDisposable
 
         if (_options.MetricsListen is { Count: > 0 } metricsListen)
         {
-            _metricsServer = MetricsHttpServer.Start(metricsListen, () => MetricsExposition.Format(_statistics), DaemonLog.Warning);
+            _metricsServer = MetricsHttpServer.Start(metricsListen, () => MetricsExposition.Format(_statistics), DaemonLog.ClientWarning);
         }
 
-        _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.Warning, _options.Tls ?? NbdTlsSettings.Off);
+        _server = NbdServer.Start(_options.Listen, _catalog, DaemonLog.ClientWarning, _options.Tls ?? NbdTlsSettings.Off);
     }
 
     private (string Name, DeviceFaults Faults)? FindFaults(string name) =>

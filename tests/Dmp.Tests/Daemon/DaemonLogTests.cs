@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dmp.Daemon;
 using Dmp.Tests.Cli;
 using Dmp.Tests.Server;
 
@@ -43,6 +44,17 @@ public sealed class DaemonLogTests : IDisposable
         Assert.All(lines, line => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z dmp\[\d+\]: ", line));
     }
 
+    [Fact]
+    public void A_flood_of_clients_failing_their_handshake_logs_the_first_20_and_says_the_rest_are_counted()
+    {
+        string[] lines = ServeAndMisbehave(journalStream: null, clients: 3 * ThrottledLog.Burst);
+
+        string[] handshakes = [.. lines.Where(line => line.Contains(": nbd client: handshake: ", StringComparison.Ordinal))];
+        Assert.Equal(ThrottledLog.Burst, handshakes.Length);
+        Assert.EndsWith($"(the {ThrottledLog.Burst}th such line this minute: the next ones are counted, not logged)", handshakes[^1], StringComparison.Ordinal);
+        Assert.Equal("stopping", lines[^1].Split(": ", 2)[1]);
+    }
+
     [Theory]
     [InlineData("stat --run-dir /nonexistent/dmp", "<3>dmp: module dmp is not loaded")]
     [InlineData("load --size 1X", "<3>dmp: ")]
@@ -67,8 +79,9 @@ public sealed class DaemonLogTests : IDisposable
         return stat.Output.Trim();
     }
 
-    /// <summary>Runs serve with stderr on <see cref="ErrorFile"/>, has a client fail its handshake, stops it, and returns what it logged.</summary>
-    private string[] ServeAndMisbehave(string? journalStream)
+    /// <summary>Runs serve with stderr on <see cref="ErrorFile"/>, has <paramref name="clients"/> clients fail their handshake one
+    /// after another, stops it, and returns what it logged.</summary>
+    private string[] ServeAndMisbehave(string? journalStream, int clients = 1)
     {
         string socket = Path.Combine(_directory, "nbd.sock");
         var start = new ProcessStartInfo("bash", ["-c", $"exec {DmpBinary.Path} serve memory --size 1M --listen unix:{socket} 2>>{ErrorFile}"]);
@@ -88,11 +101,12 @@ public sealed class DaemonLogTests : IDisposable
                 Thread.Sleep(10);
             }
 
-            using (var client = new RawNbdClient(socket))
+            for (int i = 0; i < clients; i++)
             {
+                using var client = new RawNbdClient(socket);
                 client.ReceiveGreeting();
                 client.SendUInt32(0x8000_0000); // a client flag the protocol does not have
-                Assert.True(client.IsClosedByServer());
+                Assert.True(client.IsClosedByServer()); // the server logs before it closes
             }
 
             while (!File.ReadAllText(ErrorFile).Contains("handshake: ", StringComparison.Ordinal))
