@@ -44,13 +44,21 @@ is "the kernel gives nbd0 a hardware queue per socket" "$(ls /sys/block/nbd0/mq 
 is "... and nbd1" "$(ls /sys/block/nbd1/mq | wc -l)" 2
 like "status shows the connections and the request path: inline for memory, io_uring for a file on a disk, inline for one on tmpfs" \
     "$(./dmp status)" "nbd0 +67108864 +memory +- +2 +inline .*nbd1 +67108864 +$file +none +2 +io_uring .*nbd2 +67108864 +/tmp/file.img +none +2 +inline "
+dmesg -C
 for nbd in nbd0 nbd1 nbd2; do
     read -r before0 before1 < <(switches "$nbd")
+    started=$SECONDS
     ok "fio writes and verifies $nbd from both CPUs" verified_fio "/dev/$nbd"
+    diag "fio on $nbd took $((SECONDS - started)) s"
+    # A request that takes over 30 s (the kernel's request timer) on a device with several sockets has the kernel
+    # give up that socket for good and send its requests again on another.
+    is "... and the kernel said nothing of $nbd's sockets (no request timed out)" "$(kernel_log | grep -m 3 nbd | paste -s -d '|')" ""
+    dmesg -C
     read -r after0 after1 < <(switches "$nbd")
     ok "... socket 0's thread served requests (switched out $before0 times before, $after0 after)" test "$after0" -gt "$((before0 + 100))"
     ok "... and socket 1's thread ($before1 times before, $after1 after)" test "$after1" -gt "$((before1 + 100))"
 done
+diag "dmp.log: $(cat /run/dmp/dmp.log)"
 ok "dmp check: exact across both sockets" ./dmp check
 ok "data written through nbd1 is in the file" eval \
     "dd if=/dev/urandom of=/tmp/chunk bs=64k count=16 status=none && dd if=/tmp/chunk of=/dev/nbd1 bs=64k seek=5 oflag=direct status=none"
