@@ -159,7 +159,6 @@ internal static class CommonOptions
     /// <summary>Hidden: serve without counting, to measure what counting costs.</summary>
     public static Option<bool> NoStatistics { get; } = new("--no-statistics") { Hidden = true };
 
-    // A string option, so that help shows the default as it is typed; the parser only checks it.
     /// <summary>An option's word as given, once <paramref name="check"/> took it; its FormatException is the parse error.</summary>
     private static string Checked(ArgumentResult result, Action<string> check)
     {
@@ -176,6 +175,7 @@ internal static class CommonOptions
         return text;
     }
 
+    // A string option, so that help shows the default as it is typed; the parser only checks it.
     private static Option<string> CacheOption(string defaultMode) => new("--cache")
     {
         Description = "How files and block devices are accessed: none (O_DIRECT: no page cache in dmp) or writeback (the page cache; flushes are fdatasync)",
