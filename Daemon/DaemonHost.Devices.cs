@@ -143,6 +143,7 @@ internal sealed partial class DaemonHost
 
         // Requests still running count into the device's counters when they end; so may an NBD client's that did not end.
         _statistics.RemoveDevice(device.Statistics, stillCounting: unanswered is not null || !clientsEnded);
+        KeepIfWaitingForStore(device);
         _run.RemoveDeviceFiles(device.Name);
         SaveDeviceTable();
         return unanswered;

@@ -37,6 +37,9 @@ internal sealed partial class DaemonHost : IDisposable
 
     /// <summary>Devices of the daemon that died that this one could not take over: still listed, for a later load or a forced unload.</summary>
     private readonly List<DeviceRecord> _leftAlone = [];
+
+    /// <summary>Devices let go of or detached while their store had not answered every request (a disk that hangs).</summary>
+    private readonly List<ServedDevice> _waitingForStores = [];
     private MemoryPressureStatus? _memoryPressure;
     private PidFile? _pidFile;
     private KernelAttachment? _kernel;
@@ -117,6 +120,16 @@ internal sealed partial class DaemonHost : IDisposable
             host._stopSignals.Wait();
             _ = host.Stop(forGood: !host._handedOver && !host._stopSignals.LetGo);
             return 0;
+        }
+    }
+
+    /// <summary>Keeps <paramref name="device"/> for <see cref="Stop"/> if its store has requests left to answer. The caller holds <see cref="_lifecycle"/>.</summary>
+    private void KeepIfWaitingForStore(ServedDevice device)
+    {
+        _ = _waitingForStores.RemoveAll(kept => !kept.IsWaitingForStore);
+        if (device.IsWaitingForStore)
+        {
+            _waitingForStores.Add(device);
         }
     }
 
@@ -291,9 +304,15 @@ internal sealed partial class DaemonHost : IDisposable
                     else
                     {
                         device.LetGo(DaemonLog.Warning);
+                        KeepIfWaitingForStore(device);
                     }
                 });
             }
+
+            // The process exits next. A store's own descriptors close now, so that the last close of a disk that hangs is
+            // its rings', on a kernel worker (IoRing.RegisterFiles): the thread that closed it would wait for the disk's
+            // dirty pages, and a process keeps its pid until its last thread is gone.
+            BestEffort("close the stores that did not answer", () => _waitingForStores.ForEach(device => device.Export.Store.Dispose()));
         }
 
         BestEffort("close the control socket", () => _control?.Dispose());

@@ -65,6 +65,9 @@ internal sealed partial class ServedDevice
     /// <summary>How its requests are carried out (every connection alike).</summary>
     public NbdRequestPath RequestPath => _connections[0].Path;
 
+    /// <summary>After a detach or let-go that did not wait for them: whether requests the store began are still running.</summary>
+    public bool IsWaitingForStore => !_connections.TrueForAll(connection => connection.Completion.IsCompleted);
+
     /// <summary>False once the kernel side has gone (disconnected by someone else, or failed).</summary>
     public bool IsConnected => _connections.TrueForAll(connection => !connection.Completion.IsCompleted);
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dmp.Faults;
 using Dmp.Native;
 using Dmp.Native.IoUring;
+using Dmp.Storage;
 using Tmds.Linux;
 
 namespace Dmp.Nbd;
@@ -36,11 +37,17 @@ internal sealed partial class NbdConnection
     private bool _socketPollQueued;
     private bool _counterReadQueued;
 
-    private static IoRing? TryCreateRing()
+    private static IoRing? TryCreateRing(IBackingStore store)
     {
         try
         {
-            return IoRing.Unavailable is null ? IoRing.Create(RingEntries) : null;
+            IoRing? ring = IoRing.Unavailable is null ? IoRing.Create(RingEntries) : null;
+            if (ring is not null && store is IRingStore ringStore)
+            {
+                _ = ring.RegisterFiles(ringStore.Descriptors); // refused, the descriptors serve as they are
+            }
+
+            return ring;
         }
         catch (NativeException)
         {

@@ -66,7 +66,7 @@ internal sealed partial class NbdConnection : IDisposable
         _output = new SocketWriter(socket.Value, BatchCapacity);
         _requests = NbdRequestPoolPolicy.CreatePool(_requestsById);
         _inline = !export.Store.MayBlock;
-        _ring = !_inline && allowRing ? TryCreateRing() : null;
+        _ring = !_inline && allowRing ? TryCreateRing(export.Store) : null;
         _chain = new RequestChain(export, export.NumberConnection());
     }
 

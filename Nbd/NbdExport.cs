@@ -173,6 +173,7 @@ internal sealed class NbdExport
                 break;
         }
 
+        ring.UseRegisteredFile(ref entry);
         return true;
     }
 

@@ -27,6 +27,7 @@ internal sealed unsafe class FileStore : IRingStore
 
     private readonly FileDescriptor _buffered;
     private readonly FileDescriptor? _direct;
+    private readonly int[] _descriptors;
     private readonly int _directAlignment;
     private readonly bool _isBlockDevice;
     private readonly bool _inMemory;
@@ -41,6 +42,7 @@ internal sealed unsafe class FileStore : IRingStore
         Cache = cache;
         _buffered = buffered;
         _direct = direct;
+        _descriptors = direct is null ? [buffered.Value] : [buffered.Value, direct.Value];
         _directAlignment = directAlignment;
         Description = path;
         Size = size;
@@ -54,6 +56,8 @@ internal sealed unsafe class FileStore : IRingStore
     public string Description { get; }
 
     public CacheMode Cache { get; }
+
+    public ReadOnlySpan<int> Descriptors => _descriptors;
 
     /// <summary>
     /// Opens <paramref name="path"/> for reading and writing (or reading only). A block device is claimed

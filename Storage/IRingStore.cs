@@ -10,6 +10,9 @@ namespace Dmp.Storage;
 /// </summary>
 internal interface IRingStore : IBackingStore
 {
+    /// <summary>The descriptors its entries name, for the ring to hold as fixed files (<see cref="IoRing.RegisterFiles"/>).</summary>
+    ReadOnlySpan<int> Descriptors { get; }
+
     /// <summary>
     /// Reads now, on the caller's thread, when that cannot wait for the device (all of it is in the page
     /// cache): a hit then costs one system call and no trip round the ring.

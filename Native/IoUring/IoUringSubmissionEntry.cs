@@ -16,6 +16,9 @@ internal unsafe struct IoUringSubmissionEntry
     /// <summary>RWF_DSYNC (linux/fs.h): this write is durable when it completes, as if followed by fdatasync.</summary>
     public const uint WriteDataSync = 2;
 
+    /// <summary>IOSQE_FIXED_FILE (in <see cref="Flags"/>): <see cref="FileDescriptor"/> is a slot of the ring's registered files.</summary>
+    public const byte FixedFile = 1;
+
     /// <summary>POLLIN: there is data to read.</summary>
     public const uint PollIn = 1;
 

@@ -69,6 +69,44 @@ public sealed unsafe partial class IoRingTests : IDisposable
     }
 
     [Fact]
+    public void An_entry_naming_a_registered_file_uses_its_fixed_slot_and_reaches_the_file()
+    {
+        using var buffer = new NativeBuffer(4096);
+        using FileDescriptor unrelated = FileDescriptor.Open("/dev/null", LibC.O_RDONLY);
+        using FileDescriptor file = FileDescriptor.Open(_file, LibC.O_RDWR | LibC.O_CREAT, 0x1a4);
+        Assert.Equal(0, _ring.RegisterFiles([unrelated.Value, file.Value]));
+        buffer.Span.Fill(0x3C);
+
+        ref IoUringSubmissionEntry entry = ref _ring.NextSubmission();
+        entry.PrepareWrite(file.Value, AddressOf(buffer), 4096, 0, 0, 1);
+        _ring.UseRegisteredFile(ref entry);
+        Assert.Equal((1, IoUringSubmissionEntry.FixedFile), (entry.FileDescriptor, entry.Flags));
+        Assert.Equal([(1UL, 4096)], WaitForAll(1));
+        Assert.Equal(buffer.Span.ToArray(), File.ReadAllBytes(_file));
+
+        ref IoUringSubmissionEntry other = ref _ring.NextSubmission();
+        other.PrepareDataSync(unrelated.Value + file.Value + 1, 2); // no registered descriptor: left as it is
+        _ring.UseRegisteredFile(ref other);
+        Assert.Equal((unrelated.Value + file.Value + 1, (byte)0), (other.FileDescriptor, other.Flags));
+        Assert.Equal([(2UL, -LibC.EBADF)], WaitForAll(1));
+    }
+
+    [Fact]
+    public void A_registered_file_stays_open_after_its_descriptor_closes_until_the_ring_is_disposed()
+    {
+        (FileDescriptor ours, FileDescriptor theirs) = StreamSocket.CreatePair();
+        using (theirs)
+        {
+            Assert.Equal(0, _ring.RegisterFiles([ours.Value]));
+            ours.Dispose();
+            Assert.False(Poll.HasHungUp(theirs.Value), "the ring still holds the other end");
+
+            _ring.Dispose();
+            Assert.True(Poll.HasHungUp(theirs.Value, patience: 1000), "disposing the ring closed it");
+        }
+    }
+
+    [Fact]
     public void A_full_ring_submits_what_it_holds_to_make_room()
     {
         int count = (int)_ring.SubmissionCapacity * 2 + 3;

@@ -13,6 +13,8 @@ internal sealed class SlowZeroesStore(FileStore file, TimeSpan delay) : IRingSto
 
     public bool MayBlock => file.MayBlock;
 
+    public ReadOnlySpan<int> Descriptors => file.Descriptors;
+
     public int Read(Span<byte> destination, long offset) => file.Read(destination, offset);
 
     public int Write(ReadOnlySpan<byte> source, long offset) => file.Write(source, offset);

@@ -68,18 +68,12 @@ exit_status() {
     echo "$status"
 }
 
-# exited PID: process PID is gone, or its main thread has exited (a zombie) while another of its threads
-# still waits in the kernel, as `dmp unload` counts it.
-exited() {
-    ! kill -0 "$1" 2>/dev/null || [[ $(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) == [ZX] ]]
-}
-
-# threads_left PID: the threads of PID still there, with where each waits in the kernel.
+# threads_left PID: the threads of PID still there, a line each, with where each waits in the kernel and its stack.
 threads_left() {
     local task
     for task in /proc/"$1"/task/*; do
-        [[ -e $task/comm ]] && echo "$(cat "$task/comm") ($(cat "$task/wchan" 2>/dev/null))"
-    done | paste -s -d ' '
+        [[ -e $task/comm ]] && echo "$(cat "$task/comm") ($(cat "$task/wchan" 2>/dev/null)): $(head -12 "$task/stack" 2>/dev/null | awk '{ print $2 }' | paste -s -d ' ')"
+    done
 }
 
 # open_count NAME: how many openers the dm device NAME has.
@@ -324,7 +318,9 @@ for cache in none writeback; do
     ok "$cache: ... within 15 s ($took ms)" test "$took" -lt 15000
     like "$cache: ... saying in one line why it waited and what is left" "$said" \
         "^$nbd: /dev/mapper/slow did not answer $held request$( ((held == 1)) || echo s) in 5 s \\(failed with EIO\\); it stays open until it answers$"
-    ok "$cache: the daemon has exited" exited "$pid"
+    # Not a thread of it stays behind: the last close of the disk, which waits for its dirty pages (writeback) or
+    # its reads (none), is the kernel's own worker's.
+    ok "$cache: the daemon has exited, every thread of it" ended "$pid"
     diag "$cache: threads of the daemon still waiting in the kernel for the disk: $(threads_left "$pid")"
     ok "$cache: ... and its run directory" test ! -e /run/dmp
     ok "$cache: the waiting read ends" ended "$reader"
