@@ -25,7 +25,7 @@ internal sealed partial class ServedDevice
     /// </summary>
     public void BeginHandOver()
     {
-        _detaching = true;
+        StopReplacing();
         _connections.ForEach(connection => connection.RequestHandOver());
     }
 
@@ -64,7 +64,7 @@ internal sealed partial class ServedDevice
     /// </summary>
     public void LetGo(Action<string> log)
     {
-        _detaching = true;
+        StopReplacing();
         if (Unanswered(DateTime.UtcNow + UnansweredTimeout, storeInUse: false, log) is { } unanswered)
         {
             log($"{unanswered}; it stays open until it answers");

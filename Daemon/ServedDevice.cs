@@ -29,11 +29,17 @@ internal sealed partial class ServedDevice
     /// work marks them dead), during which it turns away new ones: a re-attach tries again until then.</summary>
     private static readonly TimeSpan ReattachPatience = TimeSpan.FromSeconds(5);
 
+    private readonly KernelAttachment _kernel;
     private readonly List<NbdConnection> _connections;
+
+    /// <summary>Taken to replace a connection in <see cref="_connections"/>, and to set <see cref="_detaching"/>: once that is
+    /// set, the list no longer changes.</summary>
+    private readonly Lock _connectionsLock = new();
     private volatile bool _detaching;
 
-    private ServedDevice(int index, string? createdFor, string? declared, List<NbdConnection> connections)
+    private ServedDevice(KernelAttachment kernel, int index, string? createdFor, string? declared, List<NbdConnection> connections)
     {
+        _kernel = kernel;
         Index = index;
         CreatedFor = createdFor;
         Declared = declared;
@@ -136,16 +142,51 @@ internal sealed partial class ServedDevice
     /// <exception cref="InvalidOperationException">The kernel kept the old sockets: their daemon is alive (stopped, say).</exception>
     public static ServedDevice Reattach(KernelAttachment kernel, DeviceRecord record, IBackingStore store, ModuleStatistics statistics)
     {
+        List<FileDescriptor> accepted = OfferSockets(kernel, record.Index, record.Connections);
+        try
+        {
+            if (accepted.Count == 0)
+            {
+                throw new InvalidOperationException(
+                    $"{record.Name}: the kernel keeps the old daemon's sockets, which are still open: is that daemon stopped rather than gone?");
+            }
+
+            if (accepted.Count < record.Connections)
+            {
+                // The kernel already serves requests on those it took: better some sockets than none.
+                kernel.Log($"{record.Name}: {record.Connections - accepted.Count} of its {record.Connections} sockets are still the old daemon's; served on {accepted.Count}");
+            }
+
+            ServedDevice device = Serve(kernel, record.Index, store, statistics, OriginOf(record), accepted, fresh: false);
+            device.Statistics.RecordTakeover(SysBlock.InFlight(device.Name));
+            return device;
+        }
+        catch
+        {
+            accepted.ForEach(socket => socket.Dispose());
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Offers the kernel <paramref name="count"/> new sockets for device <paramref name="index"/> (NBD_CMD_RECONFIGURE), each to
+    /// take the place of a dead one. The kernel drops a socket it has no dead one for without saying so: each is checked, and
+    /// offered again while the kernel may not yet have seen the old ones close (<see cref="ReattachPatience"/>).
+    /// </summary>
+    /// <returns>Our ends of the sockets the kernel took: <paramref name="count"/> of them, or fewer once its patience ran out.</returns>
+    /// <exception cref="NativeException">The kernel refused (EINVAL: the device is not connected, say).</exception>
+    private static List<FileDescriptor> OfferSockets(KernelAttachment kernel, int index, int count)
+    {
         var accepted = new List<FileDescriptor>();
         try
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (accepted.Count < record.Connections)
+            while (true)
             {
                 var ours = new List<FileDescriptor>();
                 var theirs = new List<FileDescriptor>();
-                CreatePairs(record.Connections - accepted.Count, ours, theirs);
-                int error = kernel.Netlink.Reconfigure(record.Index, kernel.BackendIdentifier, theirs.ConvertAll(socket => socket.Value), kernel.ReattachTimeout);
+                CreatePairs(count - accepted.Count, ours, theirs);
+                int error = kernel.Netlink.Reconfigure(index, kernel.BackendIdentifier, theirs.ConvertAll(socket => socket.Value), kernel.ReattachTimeout);
                 theirs.ForEach(socket => socket.Dispose());
                 foreach (FileDescriptor socket in ours)
                 {
@@ -162,34 +203,16 @@ internal sealed partial class ServedDevice
 
                 if (error != 0)
                 {
-                    throw new NativeException($"{record.Name}: reconfigure", error);
+                    throw new NativeException($"{NameOf(index)}: reconfigure", error);
                 }
 
-                if (accepted.Count < record.Connections && clock.Elapsed > ReattachPatience)
+                if (accepted.Count == count || clock.Elapsed > ReattachPatience)
                 {
-                    if (accepted.Count > 0)
-                    {
-                        break; // the kernel already serves requests on these: better some sockets than none
-                    }
-
-                    throw new InvalidOperationException(
-                        $"{record.Name}: the kernel keeps the old daemon's sockets, which are still open: is that daemon stopped rather than gone?");
+                    return accepted;
                 }
 
-                if (accepted.Count < record.Connections)
-                {
-                    Thread.Sleep(50);
-                }
+                Thread.Sleep(50);
             }
-
-            if (accepted.Count < record.Connections)
-            {
-                kernel.Log($"{record.Name}: {record.Connections - accepted.Count} of its {record.Connections} sockets are still the old daemon's; served on {accepted.Count}");
-            }
-
-            ServedDevice device = Serve(kernel, record.Index, store, statistics, OriginOf(record), accepted, fresh: false);
-            device.Statistics.RecordTakeover(SysBlock.InFlight(device.Name));
-            return device;
         }
         catch
         {
@@ -245,7 +268,7 @@ internal sealed partial class ServedDevice
         }
 
         sockets.Clear(); // the connections own them now
-        var device = new ServedDevice(index, origin.CreatedFor, origin.Declared, served);
+        var device = new ServedDevice(kernel, index, origin.CreatedFor, origin.Declared, served);
         served.ForEach(connection => device.Start(connection, kernel.Log));
         return device;
     }
@@ -281,7 +304,7 @@ internal sealed partial class ServedDevice
     /// <returns>A problem worth logging, or null.</returns>
     public string? Detach(NbdNetlinkClient netlink, bool storeInUse, DateTime deadline, Action<string> log, out string? unanswered)
     {
-        _detaching = true;
+        StopReplacing();
         int error = netlink.Disconnect(Index);
         unanswered = Unanswered(deadline, storeInUse, log) is { } late ? $"{late} (failed with EIO); it stays open until it answers" : null;
         if (unanswered is not null)
@@ -333,7 +356,8 @@ internal sealed partial class ServedDevice
     {
         if (!_detaching)
         {
-            log($"{connection.Name}: the kernel ended the connection{(reason is null ? "" : $": {reason}")}; the device no longer serves IO on it");
+            log($"{connection.Name}: the kernel ended the connection{(reason is null ? "" : $": {reason}")}");
+            _ = ReplaceAsync(connection, log);
         }
     }
 }

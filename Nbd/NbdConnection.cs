@@ -115,6 +115,10 @@ internal sealed partial class NbdConnection : IDisposable
     /// <summary>Takes back a <see cref="RequestHandOver"/> that has not yet stopped the receiver.</summary>
     public void CancelHandOver() => _handOver = false;
 
+    /// <summary>Requests answered (and counted) whose replies did not reach the peer, once the connection has ended: the
+    /// socket failed under them. The kernel sends such a request again on another socket, if it has one.</summary>
+    public long RepliesLost => _output.Lost;
+
     /// <summary>The socket, for handing over once the receiver stopped; it stays this connection's to close.</summary>
     public int Socket => _socket.Value;
 

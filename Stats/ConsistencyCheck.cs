@@ -9,7 +9,8 @@ internal static class ConsistencyCheck
     /// <summary>One line per disagreeing field; none when dmp and the kernel agree.</summary>
     /// <param name="dmp">dmp's counters, summed over the devices checked.</param>
     /// <param name="kernel">The kernel's counters over the same span (now minus the baseline), summed likewise.</param>
-    /// <param name="inFlightAtTakeovers">Requests the kernel had in flight when a new daemon took the devices over in that span.</param>
+    /// <param name="inFlightAtTakeovers">Requests the kernel had in flight when sockets of the devices were replaced in that span
+    /// (a new daemon took them over, or the kernel gave one up).</param>
     public static IReadOnlyList<string> Compare(BlockStat dmp, BlockStat kernel, long inFlightAtTakeovers = 0)
     {
         // A flush reaches nbd as an empty request, and the block layer counts it as a write of
@@ -36,14 +37,15 @@ internal static class ConsistencyCheck
             mismatches[0] += $" ({kernelWrites - dmp.Writes} more empty flush requests than flushes sent: the block layer merged concurrent flushes)";
         }
 
-        // A daemon that dies may have counted a request and not sent its answer: the kernel sends it again,
-        // the next daemon counts it again, and the kernel counts it once. Say so when that explains it all.
+        // A daemon that dies, or a socket the kernel gives up, may have counted a request and not sent its answer: the
+        // kernel sends it again on the new socket, it is counted again, and the kernel counts it once. Say so when that
+        // explains it all.
         long[] surplus = [dmp.Reads - kernel.Reads, dmp.Writes - kernelWrites, dmp.Discards - kernel.Discards, dmp.Flushes - kernel.Flushes];
         if (mismatches.Count > 0 && inFlightAtTakeovers > 0 && surplus.All(extra => extra >= 0) && surplus.Sum() <= inFlightAtTakeovers)
         {
             mismatches.Add(
-                $"{inFlightAtTakeovers} requests were in flight when a new daemon took over: those the daemon that died had counted " +
-                "but not answered were sent again, and counted twice");
+                $"{inFlightAtTakeovers} requests were in flight when a socket was replaced (a new daemon took over, or the kernel gave one up): " +
+                "those counted but not answered on the old socket were sent again, and counted twice");
         }
 
         return mismatches;

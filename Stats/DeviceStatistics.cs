@@ -64,8 +64,9 @@ internal sealed unsafe class DeviceStatistics : IDisposable
         }
     }
 
-    /// <summary>Requests the kernel had in flight when daemons took this device over, since the last reset: a request
-    /// among them that the daemon that died had counted but not answered was sent again, and is counted twice.</summary>
+    /// <summary>Requests the kernel had in flight when this device's sockets were replaced (daemons took it over, or the
+    /// kernel gave a socket up), since the last reset: a request among them that had been counted and not answered on
+    /// the old socket was sent again, and is counted twice.</summary>
     public long InFlightAtTakeovers
     {
         get
@@ -112,7 +113,7 @@ internal sealed unsafe class DeviceStatistics : IDisposable
         }
     }
 
-    /// <summary>The kernel had <paramref name="requests"/> in flight when this daemon took the device over.</summary>
+    /// <summary>The kernel had <paramref name="requests"/> in flight when this daemon took the device over, or replaced a socket of it.</summary>
     public void RecordTakeover(long requests)
     {
         lock (_module.Lock)

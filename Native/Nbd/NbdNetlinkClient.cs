@@ -3,7 +3,8 @@ using Tmds.Linux;
 
 namespace Dmp.Native.Nbd;
 
-/// <summary>Attaches and detaches kernel nbd devices through the "nbd" generic-netlink family.</summary>
+/// <summary>Attaches and detaches kernel nbd devices through the "nbd" generic-netlink family. Safe to share between
+/// threads: a request and its reply are one exchange at a time on the socket.</summary>
 internal sealed class NbdNetlinkClient : IDisposable
 {
     private const string FamilyName = "nbd";
@@ -15,6 +16,7 @@ internal sealed class NbdNetlinkClient : IDisposable
 
     private readonly GenericNetlinkSocket _socket;
     private readonly ushort _familyId;
+    private readonly Lock _exchange = new();
 
     private NbdNetlinkClient(GenericNetlinkSocket socket, ushort familyId)
     {
@@ -62,7 +64,7 @@ internal sealed class NbdNetlinkClient : IDisposable
         }
 
         AddSockets(request, parameters.SocketFds);
-        NetlinkReply reply = _socket.Send(request);
+        NetlinkReply reply = Send(request);
         reply.ThrowIfFailed("nbd connect");
         return new NetlinkAttributes(reply.Attributes).TryGetUInt32((ushort)NbdNetlinkAttribute.Index, out uint connected)
             ? (int)connected
@@ -84,7 +86,7 @@ internal sealed class NbdNetlinkClient : IDisposable
             .AddString((ushort)NbdNetlinkAttribute.BackendIdentifier, backendIdentifier)
             .AddUInt64((ushort)NbdNetlinkAttribute.DeadConnectionTimeout, Seconds(deadConnectionTimeout));
         AddSockets(request, socketFds);
-        return _socket.Send(request).ErrorNumber;
+        return Send(request).ErrorNumber;
     }
 
     /// <summary>NBD_CMD_DISCONNECT: the kernel sends NBD_CMD_DISC and drops the device's sockets.</summary>
@@ -93,10 +95,18 @@ internal sealed class NbdNetlinkClient : IDisposable
     {
         GenericNetlinkMessage request = NewRequest(NbdNetlinkCommand.Disconnect)
             .AddUInt32((ushort)NbdNetlinkAttribute.Index, (uint)index);
-        return _socket.Send(request).ErrorNumber;
+        return Send(request).ErrorNumber;
     }
 
     public void Dispose() => _socket.Dispose();
+
+    private NetlinkReply Send(GenericNetlinkMessage request)
+    {
+        lock (_exchange)
+        {
+            return _socket.Send(request);
+        }
+    }
 
     private GenericNetlinkMessage NewRequest(NbdNetlinkCommand command) => new(_familyId, (byte)command, FamilyVersion);
 

@@ -65,6 +65,23 @@ public sealed class SocketWriterTests : IDisposable
         Assert.Equal(LibC.EPIPE, _writer.Error);
     }
 
+    [Fact]
+    public void Replies_of_a_batch_that_failed_and_every_one_after_count_as_lost()
+    {
+        Append([1]);
+        Append([2]);
+        Assert.Equal(0, _writer.Flush());
+        Assert.Equal(0, _writer.Lost);
+
+        _theirs.Dispose();
+        Append([3]);
+        Append([4]);
+        Assert.Equal(LibC.EPIPE, _writer.Flush());
+        Append([5]);
+        Assert.Equal(LibC.EPIPE, _writer.Send([6]));
+        Assert.Equal(3, _writer.Lost);
+    }
+
     private void Append(byte[] bytes)
     {
         bytes.CopyTo(_writer.GetSpan(bytes.Length));

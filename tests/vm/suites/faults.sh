@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fault rules and the request trace on a real kernel: what the kernel's nbd client, the block
 # layer, an application and ext4 make of the errors, delays, dropped writes and corrupted reads
-# that dmp injects; the trace against the statistics; rules refused; and an unload while
-# requests wait out a delay and a trace reader waits for lines.
+# that dmp injects; the trace against the statistics; rules refused; a request delayed past the
+# kernel's timer on a device of two sockets (the socket the kernel gives up is replaced); and an
+# unload while requests wait out a delay and a trace reader waits for lines.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
@@ -421,6 +422,42 @@ ok "a good line written to the faults file adds the rule" eval "echo 'op=write e
 like "... which fault list shows" "$(./dmp fault list)" "nbd0 +13 +0 +op=write error=EIO$"
 ok "'clear' in the faults file clears them" eval "echo clear > $nbd0/faults"
 is "... all" "$(cat $nbd0/faults)" ""
+
+# ---- 10. a request that outlives the kernel's timer, on a device of two sockets ----
+# The kernel gives that socket up for good and sends the request again on the other; dmp hands it a new
+# socket in the old one's place, so the device keeps both.
+attached=$(./dmp attach memory --size 64M --connections 2)
+nbd=$(grep -o 'nbd[0-9]*' <<<"$attached" | head -1)
+ok "attach a memory device on two sockets: $nbd" test -n "$nbd"
+ok "fault add $nbd op=read offset=1M length=4K delay=35s count=1" ./dmp fault add "$nbd" op=read offset=1M length=4K delay=35s count=1
+dmesg -C
+start=$(date +%s)
+ok "a read held 35 s by the rule, past the kernel's 30 s timer, succeeds" \
+    timeout 60 dd if="/dev/$nbd" of=/dev/null bs=4k skip=256 count=1 iflag=direct status=none
+log=$(kernel_log)
+diag "the read took $(($(date +%s) - start)) s; the kernel said: $log"
+like "the kernel gave up the socket it was sent on" "$log" "nbd[0-9]+: Connection timed out, retrying \\([12]/2 alive\\)"
+ok "dmp replaced it, and says so in its log" wait_for grep -Eq "dmp\\[[0-9]+\\]: $nbd(\\.1)?: replaced: the kernel took a new socket in its place$" /run/dmp/dmp.log
+diag "dmp.log: $(grep "$nbd" /run/dmp/dmp.log)"
+pid=$(cat /run/dmp/dmp.pid)
+is "... and serves both sockets again: a receiver thread each" \
+    "$(cat /proc/"$pid"/task/*/comm | grep -c "^$nbd\\(\\.1\\)\\? receiver")" 2
+dmesg -C
+ok "... which both serve: 4 jobs of reads at once, for 2 s, every one answered" \
+    fio --output=/tmp/two-sockets.txt --ioengine=libaio --direct=1 --filename="/dev/$nbd" --name=both --rw=randread --bs=4k \
+    --iodepth=16 --numjobs=4 --size=64M --time_based --runtime=2
+is "... and the kernel said nothing of its sockets" "$(kernel_log)" ""
+ok "the read held 35 s was answered when its socket went, and counted: no request is in flight at dmp" wait_for eval \
+    "[[ \$(column read 5 $module/devices/$nbd/ops) == 0 ]]"
+check=$(./dmp check "$nbd") && check_status=0 || check_status=$?
+diag "dmp check $nbd: $check"
+is "dmp check $nbd: the read sent twice is counted twice, once by the kernel (exit status 1)" "$check_status" 1
+is "... in reads and read sectors only" "$(sed -nE 's/^([a-z ]+): dmp [0-9]+, kernel [0-9]+$/\1/p' <<<"$check" | paste -s -d,)" "reads,read sectors"
+read -r dmp_reads kernel_reads < <(sed -nE 's/^reads: dmp ([0-9]+), kernel ([0-9]+)$/\1 \2/p' <<<"$check")
+is "... by one read more than the kernel counted: the one sent twice" "$((${dmp_reads:-0} - ${kernel_reads:-0}))" 1
+like "... in its last line" "$(tail -1 <<<"$check")" \
+    "^[0-9]+ requests were in flight when a socket was replaced \\(a new daemon took over, or the kernel gave one up\\): those counted but not answered on the old socket were sent again, and counted twice\$"
+ok "detach $nbd" ./dmp detach "$nbd"
 
 # ---- unload while requests wait out a delay and a trace reader waits for lines ----
 ok "reset nbd0's counters" eval "echo 1 > $nbd0/reset"

@@ -1,0 +1,84 @@
+using Dmp.Nbd;
+using Dmp.Native;
+
+namespace Dmp.Daemon;
+
+/// <summary>
+/// A socket the kernel gave up, replaced. On a device with several sockets the kernel gives one up for good when a
+/// request on it outlives its timer (30 s unless set): it shuts that socket down and sends the socket's requests again
+/// on the others. Left alone, the device would serve on one socket fewer until it is detached; so the daemon hands
+/// the kernel a new socket in its place (NBD_CMD_RECONFIGURE), as a daemon taking over does.
+/// </summary>
+internal sealed partial class ServedDevice
+{
+    /// <summary>How long a connection that ended waits before it is replaced: long enough for the others to end too when the
+    /// whole device goes (<c>nbd-client -d</c>, say), in which case nothing is replaced.</summary>
+    private static readonly TimeSpan ReplaceDelay = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Stops connections being replaced, and waits for a replacement under way: the list no longer changes.</summary>
+    private void StopReplacing()
+    {
+        lock (_connectionsLock)
+        {
+            _detaching = true;
+        }
+    }
+
+    private async Task ReplaceAsync(NbdConnection ended, Action<string> log)
+    {
+        await Task.Delay(ReplaceDelay).ConfigureAwait(false);
+        int number;
+        lock (_connectionsLock)
+        {
+            number = _connections.IndexOf(ended);
+            if (_detaching || number < 0)
+            {
+                return;
+            }
+
+            if (_connections.TrueForAll(connection => connection.Completion.IsCompleted))
+            {
+                log($"{Name}: the kernel ended every connection; the device no longer serves IO");
+                return;
+            }
+        }
+
+        try
+        {
+            // The kernel sends the requests that were in flight on that socket again on another: one answered (and counted)
+            // there is counted twice, as when a daemon takes over (dmp check says so).
+            Statistics.RecordTakeover(ended.RepliesLost);
+            List<FileDescriptor> offered = OfferSockets(_kernel, Index, 1);
+            if (offered.Count == 0)
+            {
+                log($"{ended.Name}: not replaced: the kernel took no new socket in its place; {Name} serves IO on the others");
+                return;
+            }
+
+            NbdConnection? replacement = null;
+            lock (_connectionsLock)
+            {
+                if (!_detaching)
+                {
+                    replacement = new NbdConnection(ended.Name, offered[0], Export);
+                    _connections[number] = replacement;
+                    Start(replacement, log);
+                }
+            }
+
+            if (replacement is null)
+            {
+                offered[0].Dispose();
+                return;
+            }
+
+            ended.Dispose();
+            log($"{ended.Name}: replaced: the kernel took a new socket in its place");
+        }
+        catch (Exception exception)
+        {
+            // The daemon serves on without it (netlink closed by an unload under way, say).
+            log($"{ended.Name}: not replaced: {exception.Message}; {Name} serves IO on the others");
+        }
+    }
+}
