@@ -15,7 +15,8 @@ internal sealed partial class ServedDevice
     /// whole device goes (<c>nbd-client -d</c>, say), in which case nothing is replaced.</summary>
     private static readonly TimeSpan ReplaceDelay = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Stops connections being replaced, and waits for a replacement under way: the list no longer changes.</summary>
+    /// <summary>Stops connections being replaced: from here on the list no longer changes (a replacement being put in
+    /// place is waited for; one still offering its socket to the kernel closes that socket instead).</summary>
     private void StopReplacing()
     {
         lock (_connectionsLock)
@@ -36,7 +37,7 @@ internal sealed partial class ServedDevice
                 return;
             }
 
-            if (_connections.TrueForAll(connection => connection.Completion.IsCompleted))
+            if (EveryConnectionEnded)
             {
                 log($"{Name}: the kernel ended every connection; the device no longer serves IO");
                 return;

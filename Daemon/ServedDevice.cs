@@ -72,10 +72,13 @@ internal sealed partial class ServedDevice
     public NbdRequestPath RequestPath => _connections[0].Path;
 
     /// <summary>After a detach or let-go that did not wait for them: whether requests the store began are still running.</summary>
-    public bool IsWaitingForStore => !_connections.TrueForAll(connection => connection.Completion.IsCompleted);
+    public bool IsWaitingForStore => !EveryConnectionEnded;
 
     /// <summary>False once the kernel side has gone (disconnected by someone else, or failed).</summary>
     public bool IsConnected => _connections.TrueForAll(connection => !connection.Completion.IsCompleted);
+
+    /// <summary>Every connection has ended, and with it every request it began.</summary>
+    private bool EveryConnectionEnded => _connections.TrueForAll(connection => connection.Completion.IsCompleted);
 
     public DeviceRecord Record => new(
         Index, Export.Size, Backing, CreatedFor, Export.Store is FileStore file ? file.Cache : CacheMode.None, Connections, Declared, Export.ReadOnly);
