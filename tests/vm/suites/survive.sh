@@ -51,23 +51,54 @@ kill_daemon() {
     kill -KILL "$killed" && gone "$killed"
 }
 
-# kill_sending: kill -9 of the daemon as soon as one of its threads is blocked in sendmsg (a reply
-# larger than the socket's buffer, being sent), looking for up to 30 s; fails if it saw none
-# (and kills it all the same). Returns once it is gone.
-kill_sending() {
-    local task call i seen=1
-    local -a tasks
-    read -r killed <"$run/dmp.pid"
-    tasks=(/proc/"$killed"/task/*)
-    for ((i = 0; i < 30000 && seen; i++)); do
-        for task in "${tasks[@]}"; do
-            read -r call _ <"$task/syscall" 2>/dev/null && [[ $call == 46 ]] && seen=0 && break
+# stopped PID: succeeds once every thread of PID is stopped (state T), within 2 s.
+stopped() {
+    local stat line i
+    for ((i = 0; i < 2000; i++)); do
+        for stat in /proc/"$1"/task/*/stat; do
+            read -r line <"$stat" 2>/dev/null || continue # a thread that ended
+            [[ "${line##*) }" == T* ]] || { nap 0.001 && continue 2; }
         done
-        ((seen == 0)) || nap 0.001
+        return 0
+    done
+    return 1
+}
+
+# kill_sending DEV: kill -9 of the daemon while it is in the middle of sending the reply to a read
+# on DEV. The daemon is stopped (SIGSTOP) before it is looked at, so that what is seen still holds
+# when the kill lands: a stopped daemon sends nothing more. A thread stopped in sendmsg either left
+# it part way, which it does once it must wait for room in the socket, or had just sent all of it;
+# in the first case the kernel still waits for the rest of the reply, so the read stays in flight
+# and is not completed for as long as the daemon is stopped (50 ms here). If not, the daemon goes on
+# (SIGCONT) for a moment, 0 to 50 ms drawn anew each time so as not to keep step with the reads, and
+# is looked at again, for up to 120 s; fails if it never caught a reply part way (and kills it all
+# the same). Returns once it is gone.
+kill_sending() {
+    local task call pause reads before after seen=1 deadline=$((${EPOCHREALTIME/./} + 120000000))
+    read -r killed <"$run/dmp.pid"
+    while ((seen && ${EPOCHREALTIME/./} < deadline)); do
+        kill -STOP "$killed"
+        stopped "$killed" || diag "a thread of the daemon did not stop within 2 s"
+        for task in /proc/"$killed"/task/*; do
+            if ! read -r call _ <"$task/syscall" 2>/dev/null || [[ $call != 46 ]]; then continue; fi
+            read -r before _ <"/sys/block/$1/stat"
+            nap 0.05
+            read -r reads _ <"/sys/block/$1/inflight"
+            read -r after _ <"/sys/block/$1/stat"
+            ((reads == 1 && after == before)) && seen=0
+            break
+        done
+        printf -v pause '0.%03d' $((RANDOM % 50))
+        ((seen == 0)) || { kill -CONT "$killed" && nap "$pause"; }
     done
     kill -KILL "$killed"
     while kill -0 "$killed" 2>/dev/null; do nap 0.01; done
     return "$seen"
+}
+
+# set_wmem_default BYTES: the send buffer of sockets made from now on.
+set_wmem_default() {
+    echo "$1" >/proc/sys/net/core/wmem_default
 }
 
 # sockets_kept: succeeds when no daemon logged that the kernel ended one of its connections,
@@ -414,6 +445,12 @@ sync_pid=$!
 ok "fsync of the file: a flush reaches the daemon and waits there" wait_for_long grep -q 'fired=1$' $module/devices/nbd1/faults
 ok "... while the fsync waits" kill -0 $sync_pid
 ok "kill -9 of the daemon during the flush" kill_daemon
+# A socket's send buffer is where a reply waits for the kernel to take it; a signal ends a sendmsg
+# only while it waits for room there. Sockets made from here on get 8 KiB, so that a 32 MiB reply
+# waits again and again, and a kill cuts it short (with the usual 208 KiB, 6.1's kernel keeps up with
+# the daemon, which then sends the whole reply in one go, signal or not).
+wmem_default=$(</proc/sys/net/core/wmem_default)
+ok "sockets made from here on have an 8 KiB send buffer" set_wmem_default 8192
 is "load takes the devices over" "$(./dmp load)" "$(reattached 268435456 nbd0 nbd1)
 listening on unix:/tmp/dmp.sock"
 ok "fault clear nbd1: the flush sent again is not held" ./dmp fault clear nbd1
@@ -431,12 +468,12 @@ rm -f /tmp/reader.stop
     done >/tmp/read32.sums
 ) &
 reader=$!
-# The reply may be sent in full between seeing the sendmsg and the kill landing: then the kill is
-# tried again (up to 5 times) until the kernel says it lost a reply's rest.
+# Should the kill not cut a reply short all the same, it is tried again (up to 5 times) until the
+# kernel says it lost a reply's rest.
 kills=0 loads_ok=0
 while ((kills < 5)) && ! kernel_log | grep -q 'block nbd0: Receive data failed'; do
     kills=$((kills + 1))
-    kill_sending || diag "kill $kills: no thread of the daemon was seen in sendmsg"
+    kill_sending nbd0 || diag "kill $kills: the daemon was never caught part way through a reply"
     [[ $(./dmp load) != "$(reattached 268435456 nbd0 nbd1)
 listening on unix:/tmp/dmp.sock" ]] || loads_ok=$((loads_ok + 1))
 done
@@ -449,6 +486,7 @@ is "the fsync completes, and succeeds" "$sync_status" 0
 ok "the 32 MiB read cut short is sent again, and the reads go on" retry 600 eval 'test "$(wc -l </tmp/read32.sums)" -gt 2'
 touch /tmp/reader.stop
 wait $reader
+ok "sockets made from here on have the usual send buffer again ($wmem_default bytes)" set_wmem_default "$wmem_default"
 is "every 32 MiB read succeeded" "$(cat /tmp/read32.err)" ""
 is "... with the data that was written: $(wc -l </tmp/read32.sums) reads" "$(sort -u /tmp/read32.sums)" "$(md5sum </tmp/random32)"
 ok "the kernel's caches dropped" eval 'echo 3 >/proc/sys/vm/drop_caches'
