@@ -37,6 +37,9 @@ internal sealed partial class ServedDevice
     private readonly Lock _connectionsLock = new();
     private volatile bool _detaching;
 
+    /// <summary>Whether the log has said the device was disconnected (each of its connections finds it so).</summary>
+    private bool _disconnectLogged;
+
     private ServedDevice(KernelAttachment kernel, int index, string? createdFor, string? declared, List<NbdConnection> connections)
     {
         _kernel = kernel;

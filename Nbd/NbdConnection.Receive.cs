@@ -66,6 +66,7 @@ internal sealed partial class NbdConnection
             _input.Consume(NbdProtocol.RequestHeaderLength);
             if (header.Command == NbdCommand.Disconnect)
             {
+                _disconnectRequested = true;
                 return null;
             }
 

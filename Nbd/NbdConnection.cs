@@ -51,6 +51,7 @@ internal sealed partial class NbdConnection : IDisposable
 
     /// <summary>The receiver stopped for a hand-over: the socket is another's to serve, and must not be shut down.</summary>
     private volatile bool _handedOver;
+    private volatile bool _disconnectRequested;
     private Thread? _receiver;
 
     /// <param name="name">Names the receiving thread, for debuggers and logs.</param>
@@ -114,6 +115,10 @@ internal sealed partial class NbdConnection : IDisposable
 
     /// <summary>Takes back a <see cref="RequestHandOver"/> that has not yet stopped the receiver.</summary>
     public void CancelHandOver() => _handOver = false;
+
+    /// <summary>The peer ended the connection with NBD_CMD_DISC: it is done with the export. The kernel's nbd client sends
+    /// one on each live socket when the device is disconnected, and none on a socket it gives up.</summary>
+    public bool DisconnectRequested => _disconnectRequested;
 
     /// <summary>Requests answered (and counted) whose replies did not reach the peer, once the connection has ended: the
     /// socket failed under them. The kernel sends such a request again on another socket, if it has one.</summary>

@@ -122,7 +122,7 @@ public sealed class NbdConnectionTests
 
     [Theory]
     [MemberData(nameof(Backings))]
-    public async Task A_disconnect_ends_the_connection_cleanly_after_the_replies_owed(string backing)
+    public async Task A_disconnect_ends_the_connection_cleanly_after_the_replies_owed_and_says_it_was_asked_for(string backing)
     {
         using var served = new ServedConnection(Size, backing);
         NbdTestClient client = served.Client;
@@ -132,6 +132,7 @@ public sealed class NbdConnectionTests
         Assert.Equal((0u, 1UL), client.ReceiveReply());
         string? reason = await EndOf(served);
         Assert.Null(reason);
+        Assert.True(served.Connection.DisconnectRequested);
     }
 
     [Theory]
@@ -181,7 +182,7 @@ public sealed class NbdConnectionTests
 
     [Theory]
     [MemberData(nameof(Backings))]
-    public async Task A_client_that_closes_between_requests_ends_the_connection_cleanly(string backing)
+    public async Task A_client_that_closes_between_requests_ends_the_connection_cleanly_without_asking_to_disconnect(string backing)
     {
         using var served = new ServedConnection(Size, backing);
         NbdTestClient client = served.Client;
@@ -189,6 +190,7 @@ public sealed class NbdConnectionTests
 
         string? reason = await EndOf(served);
         Assert.Null(reason);
+        Assert.False(served.Connection.DisconnectRequested);
     }
 
     [Theory]

@@ -2,8 +2,9 @@
 # Fault rules and the request trace on a real kernel: what the kernel's nbd client, the block
 # layer, an application and ext4 make of the errors, delays, dropped writes and corrupted reads
 # that dmp injects; the trace against the statistics; rules refused; a request delayed past the
-# kernel's timer on a device of two sockets (the socket the kernel gives up is replaced); and an
-# unload while requests wait out a delay and a trace reader waits for lines.
+# kernel's timer on a device of two sockets (the socket the kernel gives up is replaced), and on
+# both of them (both are); a disconnect from outside, which is not undone; and an unload while
+# requests wait out a delay and a trace reader waits for lines.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
@@ -42,6 +43,11 @@ ended() {
 # lines FILE: how many lines FILE has.
 lines() {
     wc -l <"$1"
+}
+
+# log_after N: dmp.log past its first N lines (a device's name comes back once it is detached).
+log_after() {
+    tail -n +$(($1 + 1)) /run/dmp/dmp.log
 }
 
 # has_lines FILE N: succeeds when FILE has N lines or more.
@@ -457,6 +463,68 @@ read -r dmp_reads kernel_reads < <(sed -nE 's/^reads: dmp ([0-9]+), kernel ([0-9
 is "... by one read more than the kernel counted: the one sent twice" "$((${dmp_reads:-0} - ${kernel_reads:-0}))" 1
 like "... in its last line" "$(tail -1 <<<"$check")" \
     "^[0-9]+ requests were in flight when a socket was replaced \\(a new daemon took over, or the kernel gave one up\\): those counted but not answered on the old socket were sent again, and counted twice\$"
+ok "detach $nbd" ./dmp detach "$nbd"
+
+# ---- 11. a stall past the kernel's timer on every socket of a device ----
+# The kernel gives every socket up and holds the reads for a new one (NBD_ATTR_DEAD_CONN_TIMEOUT, the
+# reattach timeout: 5 minutes); dmp puts a new socket in each one's place, and the reads are answered.
+# A read from each CPU, so that each socket (a hardware queue of its own) has one held.
+attached=$(./dmp attach memory --size 64M --connections 2)
+nbd=$(grep -o 'nbd[0-9]*' <<<"$attached" | head -1)
+ok "attach a memory device on two sockets: $nbd" test -n "$nbd"
+ok "fault add $nbd op=read offset=0 length=1M delay=40s count=2" ./dmp fault add "$nbd" op=read offset=0 length=1M delay=40s count=2
+dmesg -C
+seen=$(lines /run/dmp/dmp.log)
+start=$(date +%s)
+taskset -c 0 timeout 90 dd if="/dev/$nbd" of=/dev/null bs=4k skip=0 count=1 iflag=direct status=none &
+first=$!
+taskset -c 1 timeout 90 dd if="/dev/$nbd" of=/dev/null bs=4k skip=100 count=1 iflag=direct status=none &
+second=$!
+ok "a read from CPU 0, held 40 s by the rule, past the kernel's 30 s timer, succeeds" wait "$first"
+ok "... and one from CPU 1" wait "$second"
+took=$(($(date +%s) - start))
+log=$(kernel_log)
+diag "the reads took $took s; the kernel said: $log"
+like "the kernel gave up both sockets" "$log" "Connection timed out, retrying \\(1/2 alive\\)"
+like "... and held the reads for a new socket" "$log" "Dead connection, failed to find a fallback"
+is "... which took new ones: 'reconnected socket' twice" "$(grep -c 'reconnected socket' <<<"$log")" 2
+ok "the reads were answered well before the reattach timeout (5 min): within 60 s" eval "((took < 60))"
+is "dmp replaced both sockets, and says so in its log" \
+    "$(log_after "$seen" | grep -cE "dmp\\[[0-9]+\\]: $nbd(\\.1)?: replaced: the kernel took a new socket in its place$")" 2
+diag "dmp.log: $(log_after "$seen" | grep "$nbd")"
+is "... and serves both again: a receiver thread each" \
+    "$(cat /proc/"$(cat /run/dmp/dmp.pid)"/task/*/comm | grep -c "^$nbd\\(\\.1\\)\\? receiver")" 2
+dmesg -C
+ok "... which both serve: 4 jobs of reads at once, for 2 s, every one answered" \
+    fio --output=/tmp/every-socket.txt --ioengine=libaio --direct=1 --filename="/dev/$nbd" --name=both --rw=randread --bs=4k \
+    --iodepth=16 --numjobs=4 --size=64M --time_based --runtime=2
+is "... and the kernel said nothing of its sockets" "$(kernel_log)" ""
+check=$(./dmp check "$nbd") && check_status=0 || check_status=$?
+diag "dmp check $nbd: $check"
+read -r dmp_reads kernel_reads < <(sed -nE 's/^reads: dmp ([0-9]+), kernel ([0-9]+)$/\1 \2/p' <<<"$check")
+is "dmp check $nbd: the two reads sent twice are counted twice, once by the kernel" "$check_status/$((${dmp_reads:-0} - ${kernel_reads:-0}))" 1/2
+ok "detach $nbd" ./dmp detach "$nbd"
+
+# ---- 12. a disconnect from outside is not undone ----
+# The kernel sends NBD_CMD_DISC on each socket before it shuts them: dmp gives the device no new socket,
+# even with a dm device holding it open (which keeps the kernel's side configured).
+attached=$(./dmp attach memory --size 64M --connections 2)
+nbd=$(grep -o 'nbd[0-9]*' <<<"$attached" | head -1)
+ok "attach a memory device on two sockets: $nbd" test -n "$nbd"
+ok "dmsetup create held: dm-linear over $nbd" dmsetup create held --table "0 2048 linear /dev/$nbd 0"
+dmesg -C
+seen=$(lines /run/dmp/dmp.log)
+ok "nbd-client -d /dev/$nbd" nbd-client -d "/dev/$nbd"
+ok "dmp says the device was disconnected" wait_for eval \
+    "log_after $seen | grep -q 'dmp\\[[0-9]*\\]: $nbd: disconnected (the kernel sent NBD_CMD_DISC); the device no longer serves IO\$'"
+sleep 1 # past the half second a socket that ended waits before it is replaced
+diag "dmp.log: $(log_after "$seen" | grep "$nbd")"
+is "... once" "$(log_after "$seen" | grep -c "$nbd: disconnected")" 1
+is "... and gave it no new socket: no line of a replacement" "$(log_after "$seen" | grep -c "$nbd\\(\\.1\\)\\?: replaced")" 0
+is "... nor did the kernel take one" "$(kernel_log | grep -c 'reconnected socket')" 0
+fails "a read through the dm device fails" dd if=/dev/mapper/held of=/dev/null bs=4k count=1 iflag=direct status=none
+like "status: $nbd (disconnected)" "$(./dmp status)" "$nbd \\(disconnected\\) +67108864 +memory"
+ok "dmsetup remove held" dmsetup remove held
 ok "detach $nbd" ./dmp detach "$nbd"
 
 # ---- unload while requests wait out a delay and a trace reader waits for lines ----
