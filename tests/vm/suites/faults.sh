@@ -488,7 +488,7 @@ diag "the reads took $took s; the kernel said: $log"
 like "the kernel gave up both sockets" "$log" "Connection timed out, retrying \\(1/2 alive\\)"
 like "... and held the reads for a new socket" "$log" "Dead connection, failed to find a fallback"
 is "... which took new ones: 'reconnected socket' twice" "$(grep -c 'reconnected socket' <<<"$log")" 2
-ok "the reads were answered well before the reattach timeout (5 min): within 60 s" eval "((took < 60))"
+ok "the reads were answered long before the reattach timeout (5 min): within 90 s" eval "((took < 90))"
 is "dmp replaced both sockets, and says so in its log" \
     "$(log_after "$seen" | grep -cE "dmp\\[[0-9]+\\]: $nbd(\\.1)?: replaced: the kernel took a new socket in its place$")" 2
 diag "dmp.log: $(log_after "$seen" | grep "$nbd")"
@@ -502,7 +502,10 @@ is "... and the kernel said nothing of its sockets" "$(kernel_log)" ""
 check=$(./dmp check "$nbd") && check_status=0 || check_status=$?
 diag "dmp check $nbd: $check"
 read -r dmp_reads kernel_reads < <(sed -nE 's/^reads: dmp ([0-9]+), kernel ([0-9]+)$/\1 \2/p' <<<"$check")
-is "dmp check $nbd: the two reads sent twice are counted twice, once by the kernel" "$check_status/$((${dmp_reads:-0} - ${kernel_reads:-0}))" 1/2
+resent=$(sed -nE 's/^([0-9]+) requests were in flight when a socket was replaced .*/\1/p' <<<"$check")
+# Two, unless the kernel sent one again on the other socket in the moment before it gave that one up too.
+ok "dmp check $nbd: the reads sent again are counted again, once by the kernel: at least the two held" eval "((${resent:-0} >= 2))"
+is "... every read dmp counted more than the kernel is one of them (exit status 1)" "$check_status/$((${dmp_reads:-0} - ${kernel_reads:-0}))" "1/${resent:-0}"
 ok "detach $nbd" ./dmp detach "$nbd"
 
 # ---- 12. a disconnect from outside is not undone ----
