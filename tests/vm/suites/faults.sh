@@ -50,6 +50,34 @@ log_after() {
     tail -n +$(($1 + 1)) /run/dmp/dmp.log
 }
 
+# attach_two_sockets: attaches a memory device served on two sockets, as a test; sets nbd to its name.
+attach_two_sockets() {
+    local attached
+    attached=$(./dmp attach memory --size 64M --connections 2)
+    nbd=$(grep -o 'nbd[0-9]*' <<<"$attached" | head -1)
+    ok "attach a memory device on two sockets: $nbd" test -n "$nbd"
+}
+
+# serves_both_sockets: three tests: nbd has a receiver thread for each of its two sockets, both
+# answer fio's reads, and the kernel says nothing of its sockets meanwhile.
+serves_both_sockets() {
+    is "... and serves both sockets again: a receiver thread each" \
+        "$(cat /proc/"$(cat /run/dmp/dmp.pid)"/task/*/comm | grep -c "^$nbd\\(\\.1\\)\\? receiver")" 2
+    dmesg -C
+    ok "... which both serve: 4 jobs of reads at once, for 2 s, every one answered" \
+        fio --output=/tmp/both-sockets.txt --ioengine=libaio --direct=1 --filename="/dev/$nbd" --name=both --rw=randread --bs=4k \
+        --iodepth=16 --numjobs=4 --size=64M --time_based --runtime=2
+    is "... and the kernel said nothing of its sockets" "$(kernel_log)" ""
+}
+
+# check_nbd: `dmp check` of nbd, shown; sets check (what it printed), check_status, and dmp_reads
+# and kernel_reads from its line of reads (empty when the two agree).
+check_nbd() {
+    check=$(./dmp check "$nbd") && check_status=0 || check_status=$?
+    diag "dmp check $nbd: $check"
+    read -r dmp_reads kernel_reads < <(sed -nE 's/^reads: dmp ([0-9]+), kernel ([0-9]+)$/\1 \2/p' <<<"$check")
+}
+
 # has_lines FILE N: succeeds when FILE has N lines or more.
 has_lines() {
     (($(lines "$1") >= $2))
@@ -432,34 +460,25 @@ is "... all" "$(cat $nbd0/faults)" ""
 # ---- 10. a request that outlives the kernel's timer, on a device of two sockets ----
 # The kernel gives that socket up for good and sends the request again on the other; dmp hands it a new
 # socket in the old one's place, so the device keeps both.
-attached=$(./dmp attach memory --size 64M --connections 2)
-nbd=$(grep -o 'nbd[0-9]*' <<<"$attached" | head -1)
-ok "attach a memory device on two sockets: $nbd" test -n "$nbd"
+attach_two_sockets
 ok "fault add $nbd op=read offset=1M length=4K delay=35s count=1" ./dmp fault add "$nbd" op=read offset=1M length=4K delay=35s count=1
 dmesg -C
+seen=$(lines /run/dmp/dmp.log)
 start=$(date +%s)
 ok "a read held 35 s by the rule, past the kernel's 30 s timer, succeeds" \
     timeout 60 dd if="/dev/$nbd" of=/dev/null bs=4k skip=256 count=1 iflag=direct status=none
 log=$(kernel_log)
 diag "the read took $(($(date +%s) - start)) s; the kernel said: $log"
 like "the kernel gave up the socket it was sent on" "$log" "nbd[0-9]+: Connection timed out, retrying \\([12]/2 alive\\)"
-ok "dmp replaced it, and says so in its log" wait_for grep -Eq "dmp\\[[0-9]+\\]: $nbd(\\.1)?: replaced: the kernel took a new socket in its place$" /run/dmp/dmp.log
-diag "dmp.log: $(grep "$nbd" /run/dmp/dmp.log)"
-pid=$(cat /run/dmp/dmp.pid)
-is "... and serves both sockets again: a receiver thread each" \
-    "$(cat /proc/"$pid"/task/*/comm | grep -c "^$nbd\\(\\.1\\)\\? receiver")" 2
-dmesg -C
-ok "... which both serve: 4 jobs of reads at once, for 2 s, every one answered" \
-    fio --output=/tmp/two-sockets.txt --ioengine=libaio --direct=1 --filename="/dev/$nbd" --name=both --rw=randread --bs=4k \
-    --iodepth=16 --numjobs=4 --size=64M --time_based --runtime=2
-is "... and the kernel said nothing of its sockets" "$(kernel_log)" ""
+ok "dmp replaced it, and says so in its log" wait_for eval \
+    "log_after $seen | grep -Eq 'dmp\\[[0-9]+\\]: $nbd(\\.1)?: replaced: the kernel took a new socket in its place\$'"
+diag "dmp.log: $(log_after "$seen" | grep "$nbd")"
+serves_both_sockets
 ok "the read held 35 s was answered when its socket went, and counted: no request is in flight at dmp" wait_for eval \
     "[[ \$(column read 5 $module/devices/$nbd/ops) == 0 ]]"
-check=$(./dmp check "$nbd") && check_status=0 || check_status=$?
-diag "dmp check $nbd: $check"
+check_nbd
 is "dmp check $nbd: the read sent twice is counted twice, once by the kernel (exit status 1)" "$check_status" 1
 is "... in reads and read sectors only" "$(sed -nE 's/^([a-z ]+): dmp [0-9]+, kernel [0-9]+$/\1/p' <<<"$check" | paste -s -d,)" "reads,read sectors"
-read -r dmp_reads kernel_reads < <(sed -nE 's/^reads: dmp ([0-9]+), kernel ([0-9]+)$/\1 \2/p' <<<"$check")
 is "... by one read more than the kernel counted: the one sent twice" "$((${dmp_reads:-0} - ${kernel_reads:-0}))" 1
 like "... in its last line" "$(tail -1 <<<"$check")" \
     "^[0-9]+ requests were in flight when a socket was replaced \\(a new daemon took over, or the kernel gave one up\\): those counted but not answered on the old socket were sent again, and counted twice\$"
@@ -469,9 +488,7 @@ ok "detach $nbd" ./dmp detach "$nbd"
 # The kernel gives every socket up and holds the reads for a new one (NBD_ATTR_DEAD_CONN_TIMEOUT, the
 # reattach timeout: 5 minutes); dmp puts a new socket in each one's place, and the reads are answered.
 # A read from each CPU, so that each socket (a hardware queue of its own) has one held.
-attached=$(./dmp attach memory --size 64M --connections 2)
-nbd=$(grep -o 'nbd[0-9]*' <<<"$attached" | head -1)
-ok "attach a memory device on two sockets: $nbd" test -n "$nbd"
+attach_two_sockets
 ok "fault add $nbd op=read offset=0 length=1M delay=40s count=2" ./dmp fault add "$nbd" op=read offset=0 length=1M delay=40s count=2
 dmesg -C
 seen=$(lines /run/dmp/dmp.log)
@@ -492,16 +509,8 @@ ok "the reads were answered long before the reattach timeout (5 min): within 90 
 is "dmp replaced both sockets, and says so in its log" \
     "$(log_after "$seen" | grep -cE "dmp\\[[0-9]+\\]: $nbd(\\.1)?: replaced: the kernel took a new socket in its place$")" 2
 diag "dmp.log: $(log_after "$seen" | grep "$nbd")"
-is "... and serves both again: a receiver thread each" \
-    "$(cat /proc/"$(cat /run/dmp/dmp.pid)"/task/*/comm | grep -c "^$nbd\\(\\.1\\)\\? receiver")" 2
-dmesg -C
-ok "... which both serve: 4 jobs of reads at once, for 2 s, every one answered" \
-    fio --output=/tmp/every-socket.txt --ioengine=libaio --direct=1 --filename="/dev/$nbd" --name=both --rw=randread --bs=4k \
-    --iodepth=16 --numjobs=4 --size=64M --time_based --runtime=2
-is "... and the kernel said nothing of its sockets" "$(kernel_log)" ""
-check=$(./dmp check "$nbd") && check_status=0 || check_status=$?
-diag "dmp check $nbd: $check"
-read -r dmp_reads kernel_reads < <(sed -nE 's/^reads: dmp ([0-9]+), kernel ([0-9]+)$/\1 \2/p' <<<"$check")
+serves_both_sockets
+check_nbd
 resent=$(sed -nE 's/^([0-9]+) requests were in flight when a socket was replaced .*/\1/p' <<<"$check")
 # Two, unless the kernel sent one again on the other socket in the moment before it gave that one up too.
 ok "dmp check $nbd: the reads sent again are counted again, once by the kernel: at least the two held" eval "((${resent:-0} >= 2))"
@@ -511,9 +520,7 @@ ok "detach $nbd" ./dmp detach "$nbd"
 # ---- 12. a disconnect from outside is not undone ----
 # The kernel sends NBD_CMD_DISC on each socket before it shuts them: dmp gives the device no new socket,
 # even with a dm device holding it open (which keeps the kernel's side configured).
-attached=$(./dmp attach memory --size 64M --connections 2)
-nbd=$(grep -o 'nbd[0-9]*' <<<"$attached" | head -1)
-ok "attach a memory device on two sockets: $nbd" test -n "$nbd"
+attach_two_sockets
 ok "dmsetup create held: dm-linear over $nbd" dmsetup create held --table "0 2048 linear /dev/$nbd 0"
 dmesg -C
 seen=$(lines /run/dmp/dmp.log)
